@@ -53,6 +53,7 @@ class TrainSettings:
     warmup: int = 0  # iterations of linear learning-rate warm-up
     grad_clip: float = 1.0
     ema: float = 0.999
+    ema_warmup: bool = False  # score_sde's EMA: decay min(ema, (1 + i) / (10 + i)) at update i
     weighting: str = "reweightedv2"
     mixed_score: bool = False
     loss_eps: float = 1e-5
@@ -121,6 +122,13 @@ def learning_rate(settings: TrainSettings, iteration: int) -> float:
     return settings.lr
 
 
+def ema_decay(settings: TrainSettings, iteration: int) -> float:
+    """EMA decay used at an iteration (1-based): fixed, or with score_sde's warm-up."""
+    if settings.ema_warmup:
+        return min(settings.ema, (1.0 + iteration) / (10.0 + iteration))
+    return settings.ema
+
+
 def chunk_bounds(settings: TrainSettings) -> list[int]:
     """Global chunk boundaries: checkpoints, log and resume points and multiples of CHUNK."""
     n = settings.iterations
@@ -175,6 +183,10 @@ class Stepper:
         lr = torch.tensor(settings.lr, device=device) if self.graphed and settings.warmup else settings.lr
         self.optimizer = torch.optim.Adam(self.params, lr=lr, fused=True, capturable=self.graphed)
         self.graph = None
+        # EMA weight 1 - decay: a fixed number, or (warm-up) a device tensor refilled before each
+        # step, so that a captured CUDA graph reads the current value.
+        self.ema_weight = (torch.tensor(1.0 - settings.ema, device=device) if settings.ema_warmup
+                           else 1.0 - settings.ema)
 
     def _eager(self, batch: Batch) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
@@ -182,8 +194,11 @@ class Stepper:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, self.settings.grad_clip, foreach=True)
         self.optimizer.step()
-        torch._foreach_lerp_(self.ema_params, self.params, 1.0 - self.settings.ema)
+        torch._foreach_lerp_(self.ema_params, self.params, self.ema_weight)
         return loss.detach()
+
+    def set_ema_decay(self, value: float) -> None:
+        self.ema_weight.fill_(1.0 - value)
 
     def set_lr(self, value: float) -> None:
         for group in self.optimizer.param_groups:
@@ -293,6 +308,8 @@ def train(settings: TrainSettings, sde: LinearSDE, data_fn: DataFn, data_spec: M
         for k, i in enumerate(its):
             if settings.warmup and i <= settings.warmup + 1:
                 stepper.set_lr(learning_rate(settings, i))
+            if settings.ema_warmup:
+                stepper.set_ema_decay(ema_decay(settings, i))
             losses.append(stepper(Batch(*(a[k] for a in chunk))))
         # Prepare the next chunk while an asynchronous device still works on this one.
         upcoming = host.chunk(ranges[index + 1]) if index + 1 < len(ranges) else None
