@@ -19,6 +19,7 @@ from activediff.sde import make_sde
 from activediff.train import TrainSettings, train
 
 L = 8
+SDES = ("passive", "active", "cld")  # the schema's default ising_models.sdes
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +185,60 @@ def test_train_and_sample_tiny_lattice_models(tmp_path, lattices):
     per_seed = pd.concat(frames)
     d = curve_distances(per_seed, data_rows(lattices, 2.0))
     assert len(d) == 6 and np.isfinite(d["distance"]).all()
+
+
+# -- the workflow (the shared .test run) --------------------------------------------------------------
+
+@pytest.mark.slow
+def test_ising_model_outputs_of_test_run(test_run_dir):
+    import yaml
+
+    from conftest import TEST_CONFIG
+
+    cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
+    models = cfg["ising_models"]
+    iterations = sorted(models["training"]["checkpoints"])
+    for T in models["temperatures"]:
+        for sde in models.get("sdes", SDES):
+            for seed in models["seeds"]:
+                path = test_run_dir / f"results/samples/ising_T{float(T):g}/{sde}/seed{seed}.npz"
+                with np.load(path) as f:
+                    lat, iters = f["lattices"], f["iters"]
+                n = models["sampling"]["n_samples"]
+                assert lat.dtype == np.int8 and lat.shape == (len(iterations), n, cfg["ising"]["L"], cfg["ising"]["L"])
+                assert list(iters) == iterations and set(np.unique(lat)) <= {-1, 1}
+    summary = pd.read_csv(test_run_dir / "results/metrics/ising.csv")
+    models_rows = summary[summary["sde"] != "data"]
+    assert set(models_rows["sde"]) == {"passive", "active", "cld"} and set(models_rows["iteration"]) == set(iterations)
+    assert (models_rows["n_seeds"] == len(models["seeds"])).all() and summary["data_validated"].all()
+    m = summary[(summary["observable"] == "M") & (summary["x"] == 1)]
+    assert np.allclose(m["mean"], 1.0)  # m_1 = 1 for every +-1 lattice
+    claims = pd.read_csv(test_run_dir / "results/fidelity/ising.csv")
+    assert set(claims["figure"]) == {"fig4", "figA7"} and len(claims) == 4 * len(models["temperatures"])
+    gathered = pd.read_csv(test_run_dir / "results/fidelity.csv")
+    assert set(claims["claim"]) <= set(gathered["claim"])
+    for fig in ("fig4", "figA7", "ising_model_observables"):
+        for ext in ("png", "pdf"):
+            assert (test_run_dir / f"results/figures/{fig}.{ext}").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_cutoff_change_resamples_without_retraining(test_run_dir):
+    import yaml
+
+    from conftest import TEST_CONFIG, run_snakemake
+    from test_workflow import job_counts
+
+    cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
+    models = dict(cfg["ising_models"], sampling=dict(cfg["ising_models"]["sampling"], cutoff="batch_mean"))
+    changed = test_run_dir / "changed_cutoff.yaml"
+    changed.write_text(yaml.safe_dump({"ising_models": models}))
+    try:
+        proc = run_snakemake(test_run_dir, "-n", "--cores", "2", "--configfile", TEST_CONFIG, str(changed))
+    finally:
+        changed.unlink()
+    counts = job_counts(proc.stdout)
+    n_models = len(models["temperatures"]) * len(models.get("sdes", SDES)) * len(models["seeds"])
+    assert counts.get("train_ising", 0) == 0 and counts["sample_ising"] == n_models
+    assert counts["ising_model_summary"] == 1 and counts["ising_model_figures"] == 1
+    assert not {"ising_data", "ising_validation"} & set(counts)
