@@ -219,6 +219,8 @@ def fidelity_parts():
         parts.append("results/fidelity/learned.csv")
     if config["ising_models"]["enabled"]:
         parts.append("results/fidelity/ising.csv")
+    if alanine_models_enabled():
+        parts.append("results/fidelity/alanine.csv")
     return parts
 
 
@@ -397,5 +399,52 @@ def alanine_targets():
             "results/figures/ramachandran_data.png"]
 
 
+# ---- Alanine dipeptide score models (issue 5 item 5, workflow/rules/alanine_models.smk) ----
+
+ALANINE_DATASET = "alanine"   # training dataset name: results/models/alanine/{sde}/seed{seed}/
+ALANINE_CHART = "results/alanine/chart.json"
+
+
+def training_inputs(wildcards):
+    """Files a train_toy job reads: none for a toy set (drawn on the fly); the dihedral frames
+    and their chart for the alanine models."""
+    if wildcards.dataset == ALANINE_DATASET:
+        return {"dihedrals": "results/alanine/dihedrals.npz", "chart": ALANINE_CHART}
+    return {}
+
+
+def training_dataset(name):
+    """The `dataset` params of a train_toy job: a toy set's entry, or the alanine data kind."""
+    if name == ALANINE_DATASET:
+        if name in config["toy_datasets"]:
+            raise ValueError(f"config: toy_datasets may not use the name '{name}' (the alanine models' dataset)")
+        return {"kind": "alanine_dihedrals"}
+    return toy_params(name)
+
+
+def alanine_model_sampling_seed(sde, replicate):
+    return derive_seed(config["seed"], "alanine_sample", sde, int(replicate))
+
+
+def alanine_model_files(kind, sdes=None):
+    """Per-model outputs of sample_alanine, kind 'samples' or 'basins', of every training seed of
+    the given processes (default: all of alanine.models.sdes)."""
+    stem = {"samples": "results/samples/alanine", "basins": "results/metrics/alanine"}[kind]
+    suffix = {"samples": "npz", "basins": "csv"}[kind]
+    return [f"{stem}/{sde}/seed{seed}.{suffix}"
+            for sde in (sdes or config["alanine"]["models"]["sdes"]) for seed in training_seeds()]
+
+
+def alanine_models_enabled():
+    return config["alanine"]["enabled"] and config["alanine"]["models"]["enabled"]
+
+
+def alanine_model_targets():
+    if not alanine_models_enabled():
+        return []
+    return ["results/figures/fig3a.png", "results/metrics/alanine_basins.csv", "results/fidelity/alanine.csv"]
+
+
 def all_targets():
-    return analytic_targets() + learned_targets() + ising_targets() + ising_model_targets() + alanine_targets()
+    return (analytic_targets() + learned_targets() + ising_targets() + ising_model_targets() + alanine_targets()
+            + alanine_model_targets())

@@ -1,10 +1,14 @@
 # Training of the toy score models (physics.md 1-3, 2.6): one job per (dataset, process, seed)
 # trains one network and writes every checkpoint of config training.checkpoints plus its log.
+# Dataset `alanine` (the (phi, psi) models of workflow/rules/alanine_models.smk) trains the same
+# way on the dihedral frames, which it reads as inputs (common.smk: training_inputs).
 # A killed job resumes, when rerun, from results/models/{dataset}/{sde}/seed{seed}/resume/ (not an
 # output, so Snakemake keeps it); the trainer deletes that folder when the run completes.
 
 
 rule train_toy:
+    input:
+        unpack(training_inputs),
     output:
         checkpoints=expand(
             "results/models/{{dataset}}/{{sde}}/seed{{seed}}/ckpt_{iters}.pt",
@@ -14,7 +18,7 @@ rule train_toy:
     params:
         training=training_params(),
         sde=lambda wc: sde_params(wc.sde),
-        dataset=lambda wc: toy_params(wc.dataset),
+        dataset=lambda wc: training_dataset(wc.dataset),
         seed=lambda wc: training_seed(wc.dataset, wc.seed),
         device=config["device"],
         state_dir=lambda wc: f"results/models/{wc.dataset}/{wc.sde}/seed{wc.seed}/resume",

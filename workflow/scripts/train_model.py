@@ -1,4 +1,5 @@
-"""Train one score model on a toy set; writes every configured checkpoint and the training log."""
+"""Train one score model on a toy set or on the alanine dihedrals; writes every configured
+checkpoint and the training log."""
 import functools
 from pathlib import Path
 
@@ -6,6 +7,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 # Imported after the redirect, so that an import failure lands in the rule's log.
+from activediff.alanine_models import DATA_KIND as ALANINE_KIND, training_data
 from activediff.data import toy
 from activediff.sde import make_sde
 from activediff.train import TrainSettings, train
@@ -16,8 +18,12 @@ kind = dataset.pop("kind")
 settings = TrainSettings.from_config(p.training)
 sde = make_sde(snakemake.wildcards.sde, **p.sde)
 paths = {int(Path(f).stem.removeprefix("ckpt_")): f for f in snakemake.output.checkpoints}
-log.info("training %s on %s %s, seed %d, %d iterations, device %s, %d thread(s)", sde, kind, dataset, p.seed,
+if kind == ALANINE_KIND:   # frames of results/alanine/dihedrals.npz in the recorded chart
+    data_fn, data_spec = training_data(snakemake.input.dihedrals, snakemake.input.chart)
+else:
+    data_fn, data_spec = functools.partial(toy.sample, kind, **dataset), p.dataset
+log.info("training %s on %s %s, seed %d, %d iterations, device %s, %d thread(s)", sde, kind, data_spec, p.seed,
          settings.iterations, p.device, snakemake.threads)
-train(settings, sde, functools.partial(toy.sample, kind, **dataset), p.dataset, p.seed, paths,
-      snakemake.output.log_csv, p.state_dir, device=p.device, threads=snakemake.threads)
+train(settings, sde, data_fn, data_spec, p.seed, paths, snakemake.output.log_csv, p.state_dir, device=p.device,
+      threads=snakemake.threads)
 log.info("wrote %s", ", ".join(snakemake.output.checkpoints))

@@ -15,19 +15,32 @@ from ..basins import BASIN_LABELS, BASINS, wrap_degrees
 LABEL_AT = {"alpha_R": (-177, -117), "beta": (-177, 53), "P_II": (-87, 53), "alpha_L": (3, -57)}
 
 
-def ramachandran_panel(ax, phi, psi, *, basins: pd.DataFrame | None = None, bins: int = 90,
-                       title: str = "") -> None:
-    """One Ramachandran panel: 2D histogram (log colour scale), basin rectangles, and each
-    basin's population +- its error when `basins` (basin, population, stderr) is given."""
-    phi, psi = wrap_degrees(phi), wrap_degrees(psi)
+def ramachandran_density(phi, psi, bins: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """(bin edges, density per deg^2 of shape (bins, bins) indexed [phi, psi], NaN where empty)
+    of angles wrapped into [-180, 180)."""
     edges = np.linspace(-180, 180, bins + 1)
-    counts, _, _ = np.histogram2d(phi, psi, bins=[edges, edges])
+    counts, _, _ = np.histogram2d(wrap_degrees(phi), wrap_degrees(psi), bins=[edges, edges])
     density = counts / max(counts.sum(), 1) / (edges[1] - edges[0]) ** 2
     density[density == 0] = np.nan
-    positive = density[np.isfinite(density)]
-    # (a single occupied bin still needs a colour range)
-    norm = (LogNorm(vmin=positive.min(), vmax=max(positive.max(), 10 * positive.min()))
-            if positive.size else None)
+    return edges, density
+
+
+def density_norm(*densities: np.ndarray) -> LogNorm | None:
+    """One log colour scale spanning the occupied bins of every density given (a single
+    occupied bin still gets a decade of range)."""
+    positive = np.concatenate([d[np.isfinite(d)] for d in densities])
+    if not positive.size:
+        return None
+    return LogNorm(vmin=positive.min(), vmax=max(positive.max(), 10 * positive.min()))
+
+
+def ramachandran_panel(ax, phi, psi, *, basins: pd.DataFrame | None = None, bins: int = 90,
+                       title: str = "", norm: LogNorm | None = None) -> None:
+    """One Ramachandran panel: 2D histogram (log colour scale; its own unless `norm` is given,
+    e.g. one shared by several panels), basin rectangles, and each basin's population +- its
+    error when `basins` (basin, population, stderr) is given."""
+    edges, density = ramachandran_density(phi, psi, bins)
+    norm = norm if norm is not None else density_norm(density)
     mesh = ax.pcolormesh(edges, edges, density.T, cmap="viridis", norm=norm, rasterized=True)
     for name, rectangles in BASINS.items():
         for p0, p1, s0, s1 in rectangles:
