@@ -17,6 +17,7 @@ include: "workflow/rules/ising.smk"
 include: "workflow/rules/ising_models.smk"
 include: "workflow/rules/alanine.smk"
 include: "workflow/rules/alanine_models.smk"
+include: "workflow/rules/diagnostics.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -28,6 +28,8 @@ localrules:
     fidelity_ising,
     ising_model_figures,
     alanine_ramachandran_data,
+    fig_response,
+    fig_entropy_production,
 
 
 wildcard_constraints:
@@ -445,6 +447,32 @@ def alanine_model_targets():
     return ["results/figures/fig3a.png", "results/metrics/alanine_basins.csv", "results/fidelity/alanine.csv"]
 
 
+# ---- Diagnostics: GFDT response and entropy production (workflow/rules/diagnostics.smk) ----
+
+
+def diagnostics_checkpoints(sde):
+    """Final checkpoints of the diagnostics seeds (each must be a training seed) for one process."""
+    cfg = config["diagnostics"]
+    missing = sorted(set(cfg["seeds"]) - set(training_seeds()))
+    if missing:
+        raise ValueError(f"config: diagnostics.seeds {missing} are not in training.seeds {training_seeds()}")
+    return [f"results/models/{cfg['dataset']}/{sde}/seed{seed}/ckpt_{final_iteration()}.pt" for seed in cfg["seeds"]]
+
+
+def diagnostics_parity(sde):
+    """Time-reversal parity of the channels in the entropy production (CLD velocity: config)."""
+    if sde == "cld":
+        return [1, -1 if config["diagnostics"]["entropy"]["cld_velocity_parity"] == "odd" else 1]
+    return None
+
+
+def diagnostics_targets():
+    if not config["diagnostics"]["enabled"]:
+        return []
+    return ["results/metrics/response.csv", "results/figures/figD1_response.png",
+            "results/metrics/entropy_production.csv", "results/figures/figD2_entropy_production.png"]
+
+
 def all_targets():
     return (analytic_targets() + learned_targets() + ising_targets() + ising_model_targets() + alanine_targets()
-            + alanine_model_targets())
+            + alanine_model_targets() + diagnostics_targets())
