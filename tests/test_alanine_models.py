@@ -16,7 +16,7 @@ from activediff.alanine_models import (DihedralChart, chart_record, dihedral_dat
                                        read_chart, training_data)
 from activediff.basins import BASIN_NAMES, BASINS, basin_labels, basin_populations
 from activediff.io import InputError, save_npz
-from conftest import TEST_CONFIG
+from conftest import TEST_CONFIG, run_snakemake
 
 RNG = np.random.default_rng(7)
 
@@ -249,3 +249,32 @@ def test_test_run_alanine_model_outputs(test_run_dir):
     assert (claims["figure"] == "fig3a").sum() == 2
     for ext in ("png", "pdf"):
         assert (test_run_dir / f"results/figures/fig3a.{ext}").stat().st_size > 10_000
+
+
+MODEL_TARGETS = ("results/figures/fig3a.png", "results/metrics/alanine_basins.csv", "results/fidelity/alanine.csv")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", ["n_samples", "chart"])
+def test_config_change_reruns_only_its_dependents(test_run_dir, change):
+    """More samples resample without retraining; another chart retrains the alanine models
+    (its seams change their training data) but reruns no MD."""
+    from test_workflow import job_counts
+
+    cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
+    models = cfg["alanine"]["models"]
+    if change == "n_samples":
+        models["sampling"]["n_samples"] += 1
+    else:
+        models["chart"] = "plain"
+    changed = test_run_dir / f"alanine_models_{change}.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    try:
+        out = run_snakemake(test_run_dir, "-n", *MODEL_TARGETS, "--configfile", TEST_CONFIG, str(changed)).stdout
+    finally:
+        changed.unlink()
+    n_models = 3 * len(cfg["training"]["seeds"])
+    expected = {"sample_alanine": n_models, "alanine_model_basins": 1, "fidelity_alanine": 1, "fig3a": 1}
+    if change == "chart":
+        expected |= {"alanine_chart": 1, "train_toy": n_models}
+    assert job_counts(out) == expected
