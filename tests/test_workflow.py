@@ -81,6 +81,12 @@ def test_test_config_runs_end_to_end(test_run_dir):
     seeds = len(test_cfg["training"]["seeds"])
     assert (learned["n_seeds"] == seeds).all()
     assert set(learned["sampler"]) == {"learned_em", "learned_ode", "learned_split"}
+    final = learned.groupby("dataset")["iters"].max()  # each set's own schedule (training.extended)
+    for ds, last in final.items():
+        schedule = (test_cfg["training"]["extended"]["checkpoints"] if ds in test_cfg["training"]["extended"]["datasets"]
+                    else test_cfg["training"]["checkpoints"])
+        assert last == max(schedule), ds
+    assert final.nunique() == 2
     gap = pd.read_csv(test_run_dir / "results/metrics/learned_vs_exact.csv")
     assert set(gap["dt"]) == set(test_cfg["learned"]["dt_grid"]) & set(test_cfg["analytic"]["dt_grid"])
     claims = pd.read_csv(test_run_dir / "results/fidelity.csv")
@@ -109,3 +115,20 @@ def test_changing_one_dt_reruns_only_its_dependents(test_run_dir, tmp_path):
                 "fig_analytic_scatter": 2, "fig_analytic_metrics": 1, "fidelity_analytic": 1, "fidelity": 1,
                 "learned_tables": 1, "fidelity_learned": 1, "fig_learned_metrics": 1, "all": 1}
     assert counts == expected
+
+
+def test_moving_a_set_off_the_extended_schedule_retrains_only_that_set(test_run_dir):
+    cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
+    extended = cfg["training"]["extended"]
+    (moved,) = extended["datasets"]
+    changed = test_run_dir / "changed_schedule.yaml"
+    changed.write_text(yaml.safe_dump({"training": dict(cfg["training"], extended=dict(extended, datasets=[]))}))
+    try:
+        proc = run_snakemake(test_run_dir, "-n", "--cores", "2", "--configfile", TEST_CONFIG, str(changed))
+    finally:
+        changed.unlink()
+    counts = job_counts(proc.stdout)
+    n_models = len(cfg["learned"].get("sdes", ["passive", "active", "cld"])) * len(cfg["training"]["seeds"])
+    assert counts["train_toy"] == n_models and "train_extended" not in counts
+    trained = {m for m in re.findall(r"results/models/(\w+)/\w+/seed\d+/train_log\.csv", proc.stdout)}
+    assert trained == {moved}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .tables import final_checkpoint
+
 COLUMNS = ["claim", "figure", "setting", "quantity", "value", "stderr", "z", "holds"]
 
 
@@ -71,7 +73,7 @@ def fourier_high_modes(empirical: pd.DataFrame, passive: str, active: str) -> li
 def learned_claims(summary: pd.DataFrame) -> list[dict]:
     """Fig 2b: the same ordering with learned scores (error bars over training seeds); and, beyond
     the paper, the splitting samplers against Euler-Maruyama at the same step size."""
-    final = summary[summary["iters"] == summary["iters"].max()]
+    final = final_checkpoint(summary)
     rows = exact_score_step_size(final[final["sampler"] == "learned_em"],
                                  "active beats passive with a learned score", "fig2b/figA2")
     for (ds, sde, dt), sub in final[final["sampler"].isin(["learned_em", "learned_split"])].groupby(

@@ -9,6 +9,11 @@ METRICS = ("kl", "bhattacharyya", "sliced_w2", "mmd2")
 KEYS = ["dataset", "sde", "sampler", "iters", "dt"]
 
 
+def final_checkpoint(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rows at each dataset's last training checkpoint (datasets may train on different schedules)."""
+    return summary[summary["iters"] == summary.groupby("dataset")["iters"].transform("max")]
+
+
 def summarise_over_seeds(raw: pd.DataFrame) -> pd.DataFrame:
     """Mean over training seeds and its standard error (std / sqrt(n_seeds)); with one seed the
     error is the within-run standard error over metric chunks."""
@@ -27,7 +32,8 @@ def summarise_over_seeds(raw: pd.DataFrame) -> pd.DataFrame:
 def learned_vs_exact(summary: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
     """Final-checkpoint Euler-Maruyama metrics of learned scores beside the exact-score ones at the
     same (dataset, process, step size); gap = learned - exact with its combined standard error."""
-    final = summary[(summary["sampler"] == "learned_em") & (summary["iters"] == summary["iters"].max())]
+    final = final_checkpoint(summary)
+    final = final[final["sampler"] == "learned_em"]
     merged = final.merge(exact, on=["dataset", "sde", "dt"], suffixes=("_learned", "_exact"))
     out = merged[["dataset", "sde", "dt", "n_seeds"]].copy()
     for m in METRICS:

@@ -34,7 +34,7 @@ rule alanine_chart:
 
 rule sample_alanine:
     input:
-        checkpoint=f"results/models/{ALANINE_DATASET}/{{sde}}/seed{{seed}}/ckpt_{final_iteration()}.pt",
+        checkpoint=f"results/models/{ALANINE_DATASET}/{{sde}}/seed{{seed}}/ckpt_{final_iteration(ALANINE_DATASET)}.pt",
         chart=ALANINE_CHART,
     output:
         samples="results/samples/alanine/{sde}/seed{seed}.npz",

@@ -134,17 +134,55 @@ def training_seeds():
     return list(config["training"]["seeds"])
 
 
-def checkpoint_iterations():
-    return sorted(int(i) for i in config["training"]["checkpoints"])
+def extended_datasets():
+    """Datasets trained on the longer schedule training.extended (rule train_extended)."""
+    return list(config["training"]["extended"]["datasets"])
 
 
-def final_iteration():
-    return checkpoint_iterations()[-1]
+def checkpoint_iterations(dataset=None):
+    """Checkpoint iterations of a dataset's models: training.extended.checkpoints for the
+    datasets listed there, training.checkpoints otherwise (and for dataset None)."""
+    cfg = config["training"]
+    iterations = cfg["extended"]["checkpoints"] if dataset in extended_datasets() else cfg["checkpoints"]
+    return sorted(int(i) for i in iterations)
 
 
-def training_params():
-    """Training settings one run depends on (not the replicate list: adding a seed reruns nothing)."""
-    return {key: value for key, value in config["training"].items() if key != "seeds"}
+def final_iteration(dataset=None):
+    return checkpoint_iterations(dataset)[-1]
+
+
+def training_params(dataset):
+    """Training settings one run depends on: the dataset's checkpoints, not the replicate list
+    (adding a seed reruns nothing) nor the other schedule."""
+    params = {key: value for key, value in config["training"].items() if key not in ("seeds", "extended")}
+    return dict(params, checkpoints=checkpoint_iterations(dataset))
+
+
+def dataset_choice(names):
+    """Wildcard regex matching exactly the given dataset names (none: matches nothing)."""
+    return "|".join(names) or "(?!)"
+
+
+def dataset_exclusion(names):
+    """Wildcard regex matching any dataset name but the given ones (the models' paths continue
+    with '/', which the lookahead uses as the end of the name)."""
+    if not names:
+        return r"[A-Za-z0-9_]+"
+    return rf"(?!(?:{'|'.join(names)})/)[A-Za-z0-9_]+"
+
+
+def iteration_figure_checkpoints():
+    """Columns of Fig A4: the one training schedule of learned.iteration_datasets."""
+    schedules = {tuple(checkpoint_iterations(ds)) for ds in config["learned"]["iteration_datasets"]}
+    if len(schedules) > 1:
+        raise ValueError("config: learned.iteration_datasets must share one training schedule (the columns of "
+                         "Fig A4): list all or none of them in training.extended.datasets")
+    return list(schedules.pop()) if schedules else checkpoint_iterations()
+
+
+def training_minutes(dataset, attempt):
+    """Runtime resource of a training job: >= 100 iterations/s per CPU thread, with margin."""
+    return attempt * (10 + final_iteration(dataset) // 6000)
 
 
 def training_seed(dataset, replicate):
@@ -165,7 +203,7 @@ def learned_plan(dataset, sde):
     dt] entries (dt = 0 for the adaptive ODE). Final checkpoint: Euler-Maruyama over the dt grid
     (dt-scan and splitting sets), the ODE (dt-scan sets), the splitting sampler (splitting sets,
     active and CLD); every checkpoint: Euler-Maruyama at iteration_dt (iteration sets)."""
-    cfg, final = config["learned"], final_iteration()
+    cfg, final = config["learned"], final_iteration(dataset)
     grid = [float(dt) for dt in cfg["dt_grid"]]
     plan = []
     if dataset in cfg["em_datasets"] or dataset in cfg["split_datasets"]:
@@ -176,7 +214,8 @@ def learned_plan(dataset, sde):
         plan += [["learned_split", final, dt] for dt in grid]
     if dataset in cfg["iteration_datasets"]:
         dt = float(cfg["iteration_dt"])
-        plan += [["learned_em", it, dt] for it in checkpoint_iterations() if ["learned_em", it, dt] not in plan]
+        plan += [["learned_em", it, dt] for it in checkpoint_iterations(dataset)
+                 if ["learned_em", it, dt] not in plan]
     return plan
 
 
@@ -456,7 +495,8 @@ def diagnostics_checkpoints(sde):
     missing = sorted(set(cfg["seeds"]) - set(training_seeds()))
     if missing:
         raise ValueError(f"config: diagnostics.seeds {missing} are not in training.seeds {training_seeds()}")
-    return [f"results/models/{cfg['dataset']}/{sde}/seed{seed}/ckpt_{final_iteration()}.pt" for seed in cfg["seeds"]]
+    return [f"results/models/{cfg['dataset']}/{sde}/seed{seed}/ckpt_{final_iteration(cfg['dataset'])}.pt"
+            for seed in cfg["seeds"]]
 
 
 def diagnostics_parity(sde):

@@ -112,7 +112,7 @@ rule fig_learned_scatter:
     params:
         dataset=lambda wc: LEARNED_SCATTER[wc.fig][0],
         sdes=lambda wc: LEARNED_SCATTER[wc.fig][1],
-        iters=final_iteration(),
+        iters=lambda wc: final_iteration(LEARNED_SCATTER[wc.fig][0]),
     wildcard_constraints:
         fig="|".join(LEARNED_SCATTER) or "none",
     log:
@@ -145,7 +145,7 @@ rule fig_learned_iterations:
     params:
         datasets=config["learned"]["iteration_datasets"],
         sdes=config["learned"]["sdes"],
-        iterations=checkpoint_iterations(),
+        iterations=iteration_figure_checkpoints(),
         dt=config["learned"]["iteration_dt"],
     log:
         "logs/fig_learned_iterations/all.log",

@@ -2,6 +2,8 @@
 # trains one network and writes every checkpoint of config training.checkpoints plus its log.
 # Dataset `alanine` (the (phi, psi) models of workflow/rules/alanine_models.smk) trains the same
 # way on the dihedral frames, which it reads as inputs (common.smk: training_inputs).
+# Datasets listed in training.extended train on that longer schedule (rule train_extended: the
+# same rule with its own checkpoint list, since a rule's output list cannot depend on a wildcard).
 # A killed job resumes, when rerun, from results/models/{dataset}/{sde}/seed{seed}/resume/ (not an
 # output, so Snakemake keeps it); the trainer deletes that folder when the run completes.
 
@@ -16,13 +18,14 @@ rule train_toy:
         ),
         log_csv="results/models/{dataset}/{sde}/seed{seed}/train_log.csv",
     params:
-        training=training_params(),
+        training=lambda wc: training_params(wc.dataset),
         sde=lambda wc: sde_params(wc.sde),
         dataset=lambda wc: training_dataset(wc.dataset),
         seed=lambda wc: training_seed(wc.dataset, wc.seed),
         device=config["device"],
         state_dir=lambda wc: f"results/models/{wc.dataset}/{wc.sde}/seed{wc.seed}/resume",
     wildcard_constraints:
+        dataset=dataset_exclusion(extended_datasets()),
         seed=r"\d+",
     log:
         "logs/train_toy/{dataset}_{sde}_seed{seed}.log",
@@ -32,9 +35,21 @@ rule train_toy:
     resources:
         mem_mb=2000,
         # minutes: CPU speed of the 4x128 MLP at batch 512 is >= 100 iterations/s per thread
-        runtime=lambda wc, attempt: attempt * (10 + max(config["training"]["checkpoints"]) // 6000),
+        runtime=lambda wc, attempt: training_minutes(wc.dataset, attempt),
         gpu=1 if config["device"] == "cuda" else 0,
     conda:
         f"{ENVS}/torch.yaml"
     script:
         "../scripts/train_model.py"
+
+
+use rule train_toy as train_extended with:
+    output:
+        checkpoints=expand(
+            "results/models/{{dataset}}/{{sde}}/seed{{seed}}/ckpt_{iters}.pt",
+            iters=config["training"]["extended"]["checkpoints"],
+        ),
+        log_csv="results/models/{dataset}/{sde}/seed{seed}/train_log.csv",
+    wildcard_constraints:
+        dataset=dataset_choice(extended_datasets()),
+        seed=r"\d+",

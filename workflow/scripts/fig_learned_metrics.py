@@ -4,17 +4,18 @@ import pandas as pd
 from activediff.figures import metric_curves
 from activediff.io import log_to
 from activediff.plotting import save_figure
+from activediff.tables import final_checkpoint
 
 log = log_to(snakemake.log[0])
 summary = pd.read_csv(snakemake.input.summary)
 reference = pd.read_csv(snakemake.input.reference)
-final = summary["iters"].max()
-em = summary[(summary["sampler"] == "learned_em") & (summary["iters"] == final)]
+final = final_checkpoint(summary)
+em = final[final["sampler"] == "learned_em"]
 scan = em.groupby("dataset")["dt"].transform("nunique") > 1
 save_figure(metric_curves(em[scan], reference), snakemake.output.em)
 split_sets = set(summary.loc[summary["sampler"] == "learned_split", "dataset"])
-both = summary[summary["dataset"].isin(split_sets) & summary["sde"].isin(["active", "cld"])
-               & summary["sampler"].isin(["learned_em", "learned_split"]) & (summary["iters"] == final)]
+both = final[final["dataset"].isin(split_sets) & final["sde"].isin(["active", "cld"])
+             & final["sampler"].isin(["learned_em", "learned_split"])]
 both = both.assign(method=both["sde"] + " / " + both["sampler"].str.replace("learned_", "")
                    .replace({"split": "splitting (SSCS for CLD)", "em": "Euler-Maruyama"}))
 save_figure(metric_curves(both, reference, hue="method"), snakemake.output.samplers)
