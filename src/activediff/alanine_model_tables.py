@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .basins import BASIN_NAMES
-from .fidelity import _row
+from .fidelity import claim_row
 from .io import InputError
 
 SOURCES = ("data", "passive", "active", "cld")
@@ -86,7 +86,7 @@ def fidelity_rows(data: pd.DataFrame, by_seed: pd.DataFrame, sdes) -> list[dict]
             break
         gap = (tv["passive"] - tv[other]).dropna()
         err = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else float("nan")
-        rows.append(_row(f"{SOURCE_LABELS[other]} basin populations closer to the MD data than passive", "fig3a",
+        rows.append(claim_row(f"{SOURCE_LABELS[other]} basin populations closer to the MD data than passive", "fig3a",
                          f"alanine dipeptide, {len(gap)} seeds",
                          f"TV(passive) - TV({other}), TV = 1/2 sum_basins |p - p_data|", float(gap.mean()), err))
     return rows

@@ -16,7 +16,8 @@ from .tables import final_checkpoint
 COLUMNS = ["claim", "figure", "setting", "quantity", "value", "stderr", "z", "holds"]
 
 
-def _row(claim, figure, setting, quantity, value, stderr=float("nan")):
+def claim_row(claim, figure, setting, quantity, value, stderr=float("nan")):
+    """One claim of the paper as a number of this run: holds when value > 0 by more than 2 SE."""
     z = value / stderr if stderr and np.isfinite(stderr) and stderr > 0 else float("nan")
     holds = bool(value > 0 and (not np.isfinite(z) or z > 2))
     return dict(claim=claim, figure=figure, setting=setting, quantity=quantity, value=float(value),
@@ -34,7 +35,7 @@ def exact_score_step_size(table: pd.DataFrame, claim: str = "active beats passiv
             continue
         diff = by.loc["passive", "kl"] - by.loc["active", "kl"]
         err = np.hypot(by.loc["passive", "kl_se"], by.loc["active", "kl_se"])
-        rows.append(_row(claim, figure, f"{ds} dt={dt:g}",
+        rows.append(claim_row(claim, figure, f"{ds} dt={dt:g}",
                          "KL(passive) - KL(active)", diff, err))
     return rows
 
@@ -45,12 +46,12 @@ def speciation_order(markers: pd.DataFrame, simulation: pd.DataFrame) -> list[di
     crit = markers.pivot_table(index="dataset", columns="sde", values="t_s")
     for ds, r in crit.iterrows():
         if {"passive", "active"} <= set(r.index):
-            rows.append(_row("active speciates earlier in generation", "figA8", f"{ds} (criterion)",
+            rows.append(claim_row("active speciates earlier in generation", "figA8", f"{ds} (criterion)",
                              "t_s(active) - t_s(passive) (code time)", r["active"] - r["passive"]))
     sim = simulation.pivot_table(index="separation", columns="sde", values=["t_sim", "t_sim_se"])
     for sep, r in sim.iterrows():
         if ("t_sim", "active") in r.index and ("t_sim", "passive") in r.index:
-            rows.append(_row("active speciates earlier in generation", "figA8",
+            rows.append(claim_row("active speciates earlier in generation", "figA8",
                              f"two Gaussians at +-{sep / 2:g} (clones)", "t_sim(active) - t_sim(passive)",
                              r[("t_sim", "active")] - r[("t_sim", "passive")],
                              np.hypot(r[("t_sim_se", "active")], r[("t_sim_se", "passive")])))
@@ -65,7 +66,7 @@ def fourier_high_modes(empirical: pd.DataFrame, passive: str, active: str) -> li
     t0 = sub["t"].min()
     a = sub[(sub["process"] == active) & (sub["t"] == t0)].iloc[0]
     p = sub[(sub["process"] == passive) & (sub["t"] == t0)].iloc[0]
-    return [_row("high Fourier modes survive longer under active noise", "figA6", f"q={q:g} t={t0:.3g}",
+    return [claim_row("high Fourier modes survive longer under active noise", "figA6", f"q={q:g} t={t0:.3g}",
                  "|phat| active - passive (simulated)", a["abs_phat"] - p["abs_phat"],
                  np.hypot(a["abs_phat_se"], p["abs_phat_se"]))]
 
@@ -80,7 +81,7 @@ def learned_claims(summary: pd.DataFrame) -> list[dict]:
             ["dataset", "sde", "dt"]):
         by = sub.set_index("sampler")
         if {"learned_em", "learned_split"} <= set(by.index):
-            rows.append(_row("splitting sampler beats Euler-Maruyama (not in the paper)", "sampler_comparison",
+            rows.append(claim_row("splitting sampler beats Euler-Maruyama (not in the paper)", "sampler_comparison",
                              f"{ds} {sde} dt={dt:g}", "KL(EM) - KL(splitting)",
                              by.loc["learned_em", "kl"] - by.loc["learned_split", "kl"],
                              np.hypot(by.loc["learned_em", "kl_se"], by.loc["learned_split", "kl_se"])))

@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from .data.ising import validate_lattices
-from .fidelity import _row
+from .fidelity import claim_row
 from .io import InputError
 from .lattice_observables import (abs_magnetization, coarse_grained_magnetization, energy_per_spin,
                                   two_point_correlation)
@@ -242,7 +242,7 @@ def fidelity_rows(distances: pd.DataFrame, sdes) -> list[dict]:
             if early is None:
                 continue
             name = SDE_NAMES[other]
-            rows.append(_row(f"{name} M(n) closer to the data than passive early in training", "fig4",
+            rows.append(claim_row(f"{name} M(n) closer to the data than passive early in training", "fig4",
                              f"T={T:g}, {first} iterations",
                              f"D(passive) - D({other}), D = RMS over n of M(n) - M_data(n)", early[0], early[1]))
             late = paired_difference(distances, T, last, "passive", other)
@@ -250,7 +250,7 @@ def fidelity_rows(distances: pd.DataFrame, sdes) -> list[dict]:
                 continue
             shrink = (early[2] - late[2].abs()).dropna()
             err = shrink.std(ddof=1) / np.sqrt(len(shrink)) if len(shrink) > 1 else float("nan")
-            rows.append(_row(f"passive and {name} comparable after training", "figA7",
+            rows.append(claim_row(f"passive and {name} comparable after training", "figA7",
                              f"T={T:g}, {first} vs {last} iterations",
                              f"gap({first}) - |gap({last})|, gap = D(passive) - D({other})",
                              float(shrink.mean()), err))
