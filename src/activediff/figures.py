@@ -18,7 +18,8 @@ def scatter_grid(data: dict, samples: dict, rows, cols, title: str, col_label=la
                  row_label=None, max_points: int = 4000):
     """Rows x columns of scatter panels, the first column the data of each row.
     data[row] is (N, 2) (or one array for every row); samples[(row, col)] is (N, 2); a row is a
-    process name or a (dataset, process) pair, coloured by its process."""
+    process name or a (dataset, process) pair, coloured by its process. Rows of 1D sets (N, 1)
+    show density histograms instead."""
     set_theme()
     fig, axes = plt.subplots(len(rows), len(cols) + 1, figsize=(1.9 * (len(cols) + 1), 1.9 * len(rows)),
                              squeeze=False)
@@ -34,8 +35,12 @@ def scatter_grid(data: dict, samples: dict, rows, cols, title: str, col_label=la
             else:
                 pts, color, label = samples[(row, cols[c - 1])], SDE_COLORS[sde], col_label(cols[c - 1])
             pts = np.clip(pts[:max_points], -2 * lim, 2 * lim)
-            ax.scatter(pts[:, 0], pts[:, 1], s=0.6, alpha=0.5, color=color, linewidths=0, rasterized=True)
-            ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
+            if pts.shape[1] == 1:  # a 1D set: density histogram over the same window
+                ax.hist(pts[:, 0], bins=60, range=(-lim, lim), density=True, color=color, alpha=0.8)
+                ax.set(xlim=(-lim, lim), xticks=[], yticks=[])
+            else:
+                ax.scatter(pts[:, 0], pts[:, 1], s=0.6, alpha=0.5, color=color, linewidths=0, rasterized=True)
+                ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xticks=[], yticks=[])
             if r == 0:
                 ax.set_title(label, fontsize=9)
             if c == 0:
