@@ -13,14 +13,27 @@ process, with the exact and the learned scores; for passive also the fluctuation
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import torch
 
 from . import entropy_production as ep
 from . import response as rs
+from .checkpoints import load_score_model
+from .data.toy import mixture_for
 from .scores import GaussianMixture, exact_score_fn
 from .sde import LinearSDE
+
+
+def load_inputs(dataset: dict, model_paths) -> tuple[GaussianMixture, dict]:
+    """The toy set's exact mixture (its config entry, with `kind`) and the checkpoints by training
+    seed (paths results/models/{dataset}/{sde}/seed{seed}/ckpt_{iters}.pt)."""
+    params = dict(dataset)
+    mix = mixture_for(params.pop("kind"), **params)
+    models = {int(re.search(r"seed(\d+)/", str(path)).group(1)): load_score_model(path) for path in model_paths}
+    return mix, models
 
 
 def _curve_rows(process, estimator, seed, times, R, se):
