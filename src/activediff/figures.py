@@ -46,7 +46,7 @@ def scatter_grid(data: dict, samples: dict, rows, cols, title: str, col_label=la
             if c == 0:
                 ax.set_ylabel(row_label(row), fontsize=9)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))  # 0.3 inch kept for the title
     return fig
 
 
