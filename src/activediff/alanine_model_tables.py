@@ -87,6 +87,6 @@ def fidelity_rows(data: pd.DataFrame, by_seed: pd.DataFrame, sdes) -> list[dict]
         gap = (tv["passive"] - tv[other]).dropna()
         err = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else float("nan")
         rows.append(claim_row(f"{SOURCE_LABELS[other]} basin populations closer to the MD data than passive", "fig3a",
-                         f"alanine dipeptide, {len(gap)} seeds",
-                         f"TV(passive) - TV({other}), TV = 1/2 sum_basins |p - p_data|", float(gap.mean()), err))
+                              f"alanine dipeptide, {len(gap)} seeds",
+                              f"TV(passive) - TV({other}), TV = 1/2 sum_basins |p - p_data|", float(gap.mean()), err))
     return rows

@@ -243,15 +243,15 @@ def fidelity_rows(distances: pd.DataFrame, sdes) -> list[dict]:
                 continue
             name = SDE_NAMES[other]
             rows.append(claim_row(f"{name} M(n) closer to the data than passive early in training", "fig4",
-                             f"T={T:g}, {first} iterations",
-                             f"D(passive) - D({other}), D = RMS over n of M(n) - M_data(n)", early[0], early[1]))
+                                  f"T={T:g}, {first} iterations",
+                                  f"D(passive) - D({other}), D = RMS over n of M(n) - M_data(n)", early[0], early[1]))
             late = paired_difference(distances, T, last, "passive", other)
             if late is None or last == first:
                 continue
             shrink = (early[2] - late[2].abs()).dropna()
             err = shrink.std(ddof=1) / np.sqrt(len(shrink)) if len(shrink) > 1 else float("nan")
             rows.append(claim_row(f"passive and {name} comparable after training", "figA7",
-                             f"T={T:g}, {first} vs {last} iterations",
-                             f"gap({first}) - |gap({last})|, gap = D(passive) - D({other})",
-                             float(shrink.mean()), err))
+                                  f"T={T:g}, {first} vs {last} iterations",
+                                  f"gap({first}) - |gap({last})|, gap = D(passive) - D({other})",
+                                  float(shrink.mean()), err))
     return rows
