@@ -20,3 +20,19 @@ def test_scatter_grid_draws_1d_rows_as_histograms_and_2d_rows_as_scatter():
     for ax in axes[1]:
         assert len(ax.collections) == 1 and len(ax.collections[0].get_offsets()) == 500
     assert axes[0, 1].get_title() == "10 iterations" and axes[1, 0].get_ylabel() == "diamond\nActive"
+
+
+def test_metric_curves_colour_by_process_and_line_style_by_sampler():
+    import pandas as pd
+
+    from activediff.figures import metric_curves
+    from activediff.plotting import SDE_COLORS
+
+    rows = [dict(dataset="diamond", sde=sde, method=method, dt=dt, kl=1.0 + dt, kl_se=0.1)
+            for sde in ("active", "cld") for method in ("Euler-Maruyama", "splitting") for dt in (0.01, 0.1)]
+    reference = pd.DataFrame([dict(dataset="diamond", kl=0.5, kl_se=0.05)])
+    fig = metric_curves(pd.DataFrame(rows), reference, metrics=("kl",), hue="sde", style="method")
+    lines = {bars.get_label(): bars.lines[0] for bars in fig.axes[0].containers}  # one errorbar per curve
+    assert set(lines) == {"Active / Euler-Maruyama", "Active / splitting", "CLD / Euler-Maruyama", "CLD / splitting"}
+    assert lines["Active / Euler-Maruyama"].get_linestyle() == "-" and lines["Active / splitting"].get_linestyle() == "--"
+    assert matplotlib.colors.same_color(lines["CLD / splitting"].get_color(), SDE_COLORS["cld"])

@@ -51,23 +51,29 @@ def scatter_grid(data: dict, samples: dict, rows, cols, title: str, col_label=la
 
 
 def metric_curves(table: pd.DataFrame, reference: pd.DataFrame, metrics=tuple(METRIC_LABELS), x="dt",
-                  hue="sde", xlabel=r"step size $\Delta t$ (code time)"):
-    """Each metric against `x`: one column per dataset, one line per `hue` value (process, or
-    process/sampler), error bars = SE; the grey band is the data-vs-data value (the floor a perfect
-    sampler reaches)."""
+                  hue="sde", style=None, xlabel=r"step size $\Delta t$ (code time)"):
+    """Each metric against `x`: one column per dataset, one line per `hue` value (process) and, with
+    `style`, per value of that column (e.g. the sampler: solid, dashed, ...), error bars = SE; the
+    grey band is the data-vs-data value (the floor a perfect sampler reaches)."""
     set_theme()
     datasets = list(dict.fromkeys(table["dataset"]))
     hues = [h for h in SDE_ORDER if h in set(table[hue])] or sorted(set(table[hue]))
     palette = SDE_COLORS if set(hues) <= set(SDE_COLORS) else dict(zip(hues, sns.color_palette("colorblind", len(hues))))
+    styles = list(dict.fromkeys(table[style])) if style else [None]
+    line_styles = dict(zip(styles, ["-", "--", ":", "-."] * 2))
     fig, axes = plt.subplots(len(metrics), len(datasets), figsize=(3.2 * len(datasets), 2.2 * len(metrics)),
                              sharex=True, squeeze=False)
     for c, ds in enumerate(datasets):
         for r, metric in enumerate(metrics):
             ax = axes[r, c]
             for h in hues:
-                sub = table[(table["dataset"] == ds) & (table[hue] == h)].sort_values(x)
-                ax.errorbar(sub[x], sub[metric], yerr=sub[metric + "_se"], marker="o", ms=3, capsize=2,
-                            color=palette[h], label=SDE_LABELS.get(h, h))
+                for st in styles:
+                    sub = table[(table["dataset"] == ds) & (table[hue] == h)]
+                    sub = (sub[sub[style] == st] if style else sub).sort_values(x)
+                    if len(sub):
+                        ax.errorbar(sub[x], sub[metric], yerr=sub[metric + "_se"], marker="o", ms=3, capsize=2,
+                                    color=palette[h], ls=line_styles[st],
+                                    label=SDE_LABELS.get(h, h) + (f" / {st}" if style else ""))
             ref = reference[reference["dataset"] == ds]
             if len(ref):
                 v, e = float(ref[metric].iloc[0]), float(ref[metric + "_se"].iloc[0])

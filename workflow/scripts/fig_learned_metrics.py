@@ -16,6 +16,6 @@ save_figure(metric_curves(em[scan], reference), snakemake.output.em)
 split_sets = set(summary.loc[summary["sampler"] == "learned_split", "dataset"])
 both = final[final["dataset"].isin(split_sets) & final["sde"].isin(["active", "cld"])
              & final["sampler"].isin(["learned_em", "learned_split"])]
-both = both.assign(method=both["sde"] + " / " + both["sampler"].str.replace("learned_", "")
-                   .replace({"split": "splitting (SSCS for CLD)", "em": "Euler-Maruyama"}))
-save_figure(metric_curves(both, reference, hue="method"), snakemake.output.samplers)
+both = both.assign(method=both["sampler"].map({"learned_em": "Euler-Maruyama",
+                                              "learned_split": "splitting (SSCS for CLD)"}))
+save_figure(metric_curves(both, reference, hue="sde", style="method"), snakemake.output.samplers)
