@@ -7,12 +7,14 @@ import pandas as pd
 
 from .alanine_model_tables import SOURCE_LABELS
 from .data.alanine_plots import density_norm, ramachandran_density, ramachandran_panel
+from .plotting import set_theme
 
 
 def fig3a(panels: dict[str, tuple], table: pd.DataFrame, bins: int = 90):
     """One panel per source (data first, then the processes), each a (phi, psi) pair in degrees;
     all on the same axes and the same log colour scale, labelled with the basin populations +-
     their errors from `table` (alanine_model_tables.summarise_basins)."""
+    set_theme()
     norm = density_norm(*(ramachandran_density(phi, psi, bins)[1] for phi, psi in panels.values()))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 0.8, 3.6), squeeze=False,
                              sharex=True, sharey=True, layout="constrained")

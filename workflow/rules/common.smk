@@ -459,6 +459,7 @@ def training_dataset(name):
     if name == ALANINE_DATASET:
         if name in config["toy_datasets"]:
             raise ValueError(f"config: toy_datasets may not use the name '{name}' (the alanine models' dataset)")
+        # = activediff.alanine_models.DATA_KIND, not imported here (that module pulls in torch at parse time)
         return {"kind": "alanine_dihedrals"}
     return toy_params(name)
 

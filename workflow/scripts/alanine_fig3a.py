@@ -7,9 +7,8 @@ from activediff.io import log_to
 log = log_to(snakemake.log[0])
 from activediff.alanine_model_figures import fig3a  # noqa: E402
 from activediff.io import load_npz  # noqa: E402
-from activediff.plotting import save_figure, set_theme  # noqa: E402
+from activediff.plotting import save_figure  # noqa: E402
 
-set_theme()
 data = load_npz(snakemake.input.dihedrals, ("phi", "psi"))
 panels = {"data": (data["phi"], data["psi"])}
 for sde, files in snakemake.params.samples.items():   # {process: its seeds' sample files}
