@@ -44,7 +44,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from .linalg import apply, cholesky
-from .response import sample_mixture
 from .samplers import euler_maruyama, sample_noise
 from .scores import GaussianMixture, log_density
 from .sde import LinearSDE
@@ -121,7 +120,7 @@ def forward_draws(mix: GaussianMixture, sde: LinearSDE, n: int, seed: int, n_ext
     and n_extra further (n_extra, n, n_channels, d) draws (e.g. for transitions)."""
     d, nc = mix.dim, sde.n_channels
     first, rest = sample_noise(seed, np.arange(n), (nc + 1, d), 1 + n_extra)
-    x0 = sample_mixture(mix, rest[0][:, 0, 0], first[:, 0])
+    x0 = mix.from_normals(rest[0][:, 0, 0], first[:, 0])
     return x0, first[:, 1:], rest[1:, :, 1:]
 
 

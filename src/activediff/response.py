@@ -33,7 +33,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from scipy.special import ndtr
 
 from .linalg import cholesky
 from .scores import GaussianMixture, exact_score_fn, pushforward
@@ -65,14 +64,6 @@ def mixture_score(mix: GaussianMixture) -> Callable[[torch.Tensor], torch.Tensor
     return lambda u: fn(u[:, None, :].to(F64), 0.0)[:, 0, :]
 
 
-def sample_mixture(mix: GaussianMixture, z_choice: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Mixture draws from standard normals: component by inverse CDF of Phi(z_choice), then
-    mean + chol(cov) z. Each row depends only on its own normals (batch-independent)."""
-    comp = np.minimum(np.searchsorted(np.cumsum(mix.weights), ndtr(z_choice)), len(mix.weights) - 1)
-    chol = np.linalg.cholesky(mix.covs)
-    return mix.means[comp] + np.einsum("nij,nj->ni", chol[comp], z)
-
-
 def smoothed_mixture(mix: GaussianMixture, sde: LinearSDE, t: float) -> GaussianMixture:
     """The x-marginal p_t of data `mix` under the passive process at time t (a Gaussian mixture
     with means a mu_i and covariances a^2 S_i + Delta_t I). At t = sampling eps this is the
@@ -93,7 +84,7 @@ def langevin_mixture(mix: GaussianMixture, D: float, dt: float) -> StationaryPro
         return u + D * dt * score(u) + noise * z
 
     return StationaryProcess("langevin_mixture", mix.dim, float(dt), step, score,
-                             lambda zc, z: sample_mixture(mix, zc, z))
+                             mix.from_normals)
 
 
 def linear_ou(sde: LinearSDE, dt: float) -> StationaryProcess:

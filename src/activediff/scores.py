@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.special import ndtr
 
 from .sde import LinearSDE
 
@@ -39,9 +40,16 @@ class GaussianMixture:
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         comp = rng.choice(len(self.weights), size=n, p=self.weights)
-        chol = np.linalg.cholesky(self.covs)
-        z = rng.standard_normal((n, self.dim))
-        return self.means[comp] + np.einsum("nij,nj->ni", chol[comp], z)
+        return self._place(comp, rng.standard_normal((n, self.dim)))
+
+    def from_normals(self, z_choice: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Draws from standard normals: the component by inverse CDF of Phi(z_choice), then
+        mean + chol(cov) z. Each row depends only on its own normals (batch-independent)."""
+        comp = np.minimum(np.searchsorted(np.cumsum(self.weights), ndtr(z_choice)), len(self.weights) - 1)
+        return self._place(comp, z)
+
+    def _place(self, comp: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return self.means[comp] + np.einsum("nij,nj->ni", np.linalg.cholesky(self.covs)[comp], z)
 
     def covariance(self) -> np.ndarray:
         """Covariance of the whole mixture (d, d)."""
