@@ -129,6 +129,6 @@ def test_moving_a_set_off_the_extended_schedule_retrains_only_that_set(test_run_
         changed.unlink()
     counts = job_counts(proc.stdout)
     n_models = len(cfg["learned"].get("sdes", ["passive", "active", "cld"])) * len(cfg["training"]["seeds"])
-    assert counts["train_toy"] == n_models and "train_extended" not in counts
+    assert counts["train_mlp"] == n_models and "train_extended" not in counts
     trained = {m for m in re.findall(r"results/models/(\w+)/\w+/seed\d+/train_log\.csv", proc.stdout)}
     assert trained == {moved}

@@ -1,8 +1,8 @@
 # Score models on the alanine-dipeptide dihedrals (issue 5 item 5; paper Fig 3a). The chart of
 # (phi, psi) is fixed once from the data (results/alanine/chart.json; activediff.alanine_models);
-# the passive, active and CLD MLPs are trained by train_toy (train_extended) as dataset `alanine` (config section
-# `training`: the toys' seeds and settings; its schedule is training.extended when `alanine` is
-# listed there, as in the default config); one sampling job per model runs the
+# the passive, active and CLD MLPs are trained by train_mlp (train_extended) as dataset `alanine`
+# (config section `training`: the toys' seeds and settings; its schedule is training.extended
+# when `alanine` is listed there, as in the default config); one sampling job per model runs the
 # adaptive probability-flow ODE, wraps the samples into [-180, 180) and counts the basins; then
 # the table over seeds, the claims and Fig 3a.
 

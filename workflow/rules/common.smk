@@ -447,7 +447,7 @@ ALANINE_CHART = "results/alanine/chart.json"
 
 
 def training_inputs(wildcards):
-    """Files a train_toy job reads: none for a toy set (drawn on the fly); the dihedral frames
+    """Files a train_mlp job reads: none for a toy set (drawn on the fly); the dihedral frames
     and their chart for the alanine models."""
     if wildcards.dataset == ALANINE_DATASET:
         return {"dihedrals": "results/alanine/dihedrals.npz", "chart": ALANINE_CHART}
@@ -455,7 +455,7 @@ def training_inputs(wildcards):
 
 
 def training_dataset(name):
-    """The `dataset` params of a train_toy job: a toy set's entry, or the alanine data kind."""
+    """The `dataset` params of a train_mlp job: a toy set's entry, or the alanine data kind."""
     if name == ALANINE_DATASET:
         if name in config["toy_datasets"]:
             raise ValueError(f"config: toy_datasets may not use the name '{name}' (the alanine models' dataset)")

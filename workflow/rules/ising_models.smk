@@ -4,8 +4,8 @@
 # and computes the observables; then the summary over seeds, the claims, Fig 4 and Fig A7.
 # Every job that reads lattices lists validation.json too (common.smk: ising_validated_lattices).
 
-# results/models/ising_T2/... also matches train_toy's {dataset} pattern.
-ruleorder: train_ising > train_toy
+# results/models/ising_T2/... also matches train_mlp's {dataset} pattern.
+ruleorder: train_ising > train_mlp
 
 
 rule train_ising:

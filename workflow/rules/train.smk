@@ -1,5 +1,6 @@
-# Training of the toy score models (physics.md 1-3, 2.6): one job per (dataset, process, seed)
-# trains one network and writes every checkpoint of config training.checkpoints plus its log.
+# Training of the MLP score models (physics.md 1-3, 2.6) on the toy sets and the alanine
+# dihedrals: one job per (dataset, process, seed) trains one network and writes every checkpoint
+# of config training.checkpoints plus its log.
 # Dataset `alanine` (the (phi, psi) models of workflow/rules/alanine_models.smk) trains the same
 # way on the dihedral frames, which it reads as inputs (common.smk: training_inputs).
 # Datasets listed in training.extended train on that longer schedule (rule train_extended: the
@@ -8,7 +9,7 @@
 # output, so Snakemake keeps it); the trainer deletes that folder when the run completes.
 
 
-rule train_toy:
+rule train_mlp:
     input:
         unpack(training_inputs),
     output:
@@ -28,9 +29,9 @@ rule train_toy:
         dataset=dataset_exclusion(extended_datasets()),
         seed=r"\d+",
     log:
-        "logs/train_toy/{dataset}_{sde}_seed{seed}.log",
+        "logs/train_mlp/{dataset}_{sde}_seed{seed}.log",
     benchmark:
-        "results/benchmarks/train_toy/{dataset}_{sde}_seed{seed}.tsv"
+        "results/benchmarks/train_mlp/{dataset}_{sde}_seed{seed}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -43,7 +44,7 @@ rule train_toy:
         "../scripts/train_model.py"
 
 
-use rule train_toy as train_extended with:
+use rule train_mlp as train_extended with:
     output:
         checkpoints=expand(
             "results/models/{{dataset}}/{{sde}}/seed{{seed}}/ckpt_{iters}.pt",
@@ -53,3 +54,7 @@ use rule train_toy as train_extended with:
     wildcard_constraints:
         dataset=dataset_choice(extended_datasets()),
         seed=r"\d+",
+    log:
+        "logs/train_extended/{dataset}_{sde}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train_extended/{dataset}_{sde}_seed{seed}.tsv"
