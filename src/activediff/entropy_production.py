@@ -24,8 +24,16 @@ Definitional choices (flagged):
     Euler-Maruyama chain started from the stationary prior, at reverse time s = t_max - t, with
     drift f_rev = -f + 2 D s_hat; its current velocity is v_rev = f_rev - D s_hat = -(f - D s_hat)
     when s_hat is taken to be the score of q_s (exact for the exact score, the model's belief for a
-    learned one), so Pi_rev(s) = E_{q_s} [(f - D s_hat)^T D^{-1} (f - D s_hat)] at t = t_max - s,
+    learned one), so Pi_rev(s) = E_{q_s} [w^T D^{-1} w], w = f_irr - D s_hat, at t = t_max - s,
     which equals Pi_fwd(t) for the exact score up to the prior mismatch and step-size error.
+    The step error is first order and positive, largest near t -> 0, where the score's stiffness
+    grows like 1/t (CLD worst): 0.6-1.7 h/t relative for step h (CLD, steps ~t/35 on the default
+    grid: Gaussian data +3%, diamond +5.6%; halving with h), so ~1% needs h <~ t/200 near
+    t -> 0; gaussian_em_entropy_production gives it exactly for Gaussian data.
+    With odd parity this Pi_rev is the forward rate carried to reverse time (physics.md 7.2),
+    not the Spinney-Ford entropy production of the reverse SDE as a Markov process of its own,
+    E_q[w(eps u)^T D^{-1} w(eps u)]; the two differ where p_t is not symmetric in v (CLD,
+    Gaussian data: < 1% for t < 0.01, +82% at t = 0.1).
 
 Trajectory level (passive only, where D^{-1} f = -k x / T is a gradient): Delta s_tot =
 -ln p_t1(x_t1) + ln p_t0(x_t0) - (k/2T)(|x_t1|^2 - |x_t0|^2), so the Stratonovich medium term is
@@ -90,6 +98,25 @@ def mean_and_se(values: torch.Tensor | np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
 
 
+def _gaussian_law(sde: LinearSDE, t: float, data_var: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean coefficients e0 (n,) and covariance C (n, n) of p_t per coordinate for Gaussian data."""
+    e0 = np.asarray(sde.mean_coeff(t), dtype=np.float64)
+    return e0, data_var * np.outer(e0, e0) + np.asarray(sde.cov(t), dtype=np.float64)
+
+
+def _gaussian_pi(sde: LinearSDE, t: float, q_means: np.ndarray, q_cov: np.ndarray, data_mean: np.ndarray,
+                 data_var: float, parity=None) -> float:
+    """E_q[v^T D^{-1} v] with the exact score of Gaussian data, for q = N(q_means[j], q_cov) per
+    coordinate j: v = K u - D C^{-1} m_j, K = beta A_irr + D C^{-1}, m_j = e0 mu_j."""
+    e0, C = _gaussian_law(sde, t, data_var)
+    D, Ci = diffusion_coefficient(sde, t), np.linalg.inv(C)
+    K = float(sde.beta(t)) * irreversible_drift_matrix(sde, parity) + D @ Ci
+    channels = list(sde.scored_channels)
+    mean_v = q_means @ K.T - np.outer(data_mean, D @ Ci @ e0)  # (d, n)
+    second = len(data_mean) * np.diag(K @ q_cov @ K.T) + (mean_v**2).sum(0)
+    return float((second[channels] / np.diag(D)[channels]).sum())
+
+
 def gaussian_entropy_production(sde: LinearSDE, t, data_mean, data_var: float, parity=None) -> np.ndarray:
     """Closed form of Pi(t) for Gaussian data N(data_mean, data_var I) (d = len(data_mean)).
 
@@ -97,20 +124,52 @@ def gaussian_entropy_production(sde: LinearSDE, t, data_mean, data_var: float, p
     kernel's mean coefficients, Sigma the kernel covariance given x0), score -C^{-1}(u - m), so
     v = K (u - m) + beta A m with K = beta A + D C^{-1} (A: irreversible drift matrix), and
     Pi = sum_j sum_{c noisy} [ (K C K^T)_cc + (beta A m)_c^2 ] / D_cc."""
-    t_arr = np.atleast_1d(np.asarray(t, dtype=np.float64))
     mu = np.asarray(data_mean, dtype=np.float64)
-    channels = list(sde.scored_channels)
     out = []
-    for ti in t_arr:
-        e0 = np.asarray(sde.mean_coeff(ti), dtype=np.float64)
-        C = data_var * np.outer(e0, e0) + np.asarray(sde.cov(ti), dtype=np.float64)
-        D = diffusion_coefficient(sde, ti)
-        A = float(sde.beta(ti)) * irreversible_drift_matrix(sde, parity)
-        K = A + D @ np.linalg.inv(C)
-        fluct = np.diag(K @ C @ K.T)[channels] / np.diag(D)[channels]
-        drift_of_mean = (A @ e0)[channels] ** 2 / np.diag(D)[channels]
-        out.append(len(mu) * fluct.sum() + (mu**2).sum() * drift_of_mean.sum())
+    for ti in np.atleast_1d(np.asarray(t, dtype=np.float64)):
+        e0, C = _gaussian_law(sde, ti, data_var)
+        out.append(_gaussian_pi(sde, ti, np.outer(mu, e0), C, mu, data_var, parity))
     return np.array(out) if np.ndim(t) else out[0]
+
+
+def reverse_grid(sde: LinearSDE, times, steps_per_interval: int, max_step: float):
+    """Step grid of the reverse chain through forward times decreasing from t_max: (grid, bounds)
+    with grid[bounds[k]] = times[k]; between consecutive times max(steps_per_interval,
+    ceil(gap / max_step)) uniform steps."""
+    times = np.asarray(times, dtype=np.float64)
+    if not np.all(np.diff(times) < 0) or not np.isclose(times[0], sde.t_max):
+        raise ValueError(f"reverse chain: times must decrease from t_max = {sde.t_max} (forward times along "
+                         f"generation, which starts from the prior at t_max); got {times[0]} ... {times[-1]}")
+    n_sub = [max(steps_per_interval, int(np.ceil((a - b) / max_step))) for a, b in zip(times[:-1], times[1:])]
+    bounds = np.concatenate([[0], np.cumsum(n_sub)])
+    grid = np.concatenate([np.linspace(a, b, m + 1)[:-1] for a, b, m in zip(times[:-1], times[1:], n_sub)]
+                          + [times[-1:]])
+    return grid, bounds
+
+
+def gaussian_em_entropy_production(sde: LinearSDE, times, steps_per_interval: int, max_step: float, data_mean,
+                                   data_var: float, parity=None) -> np.ndarray:
+    """What reverse_rates estimates, exactly (no Monte Carlo), for Gaussian data and the exact
+    score: the score is linear, so the Euler-Maruyama chain's law stays Gaussian, N(mean_j, P)
+    per coordinate, and one step of size h at t is mean <- L mean + h beta G C^{-1} m_j,
+    P <- L P L^T + beta h G with L = I - h beta (A + G C^{-1}) (G = diffusion_matrix). Started
+    from the stationary prior; times decrease from t_max. The excess over
+    gaussian_entropy_production is the step-size and prior error alone."""
+    grid, bounds = reverse_grid(sde, times, steps_per_interval, max_step)
+    mu = np.asarray(data_mean, dtype=np.float64)
+    A, G = np.asarray(sde.drift_matrix, dtype=np.float64), np.asarray(sde.diffusion_matrix, dtype=np.float64)
+    means, P = np.zeros((len(mu), sde.n_channels)), np.asarray(sde.stationary_cov(), dtype=np.float64)
+    out = []
+    for k, t in enumerate(np.asarray(times, dtype=np.float64)):
+        for i in range(bounds[k - 1], bounds[k]) if k else ():
+            h, b = grid[i] - grid[i + 1], float(sde.beta(grid[i]))
+            e0, C = _gaussian_law(sde, grid[i], data_var)
+            GCi = G @ np.linalg.inv(C)
+            L = np.eye(sde.n_channels) - h * b * (A + GCi)
+            means = means @ L.T + h * b * np.outer(mu, GCi @ e0)
+            P = L @ P @ L.T + b * h * G
+        out.append(_gaussian_pi(sde, t, means, P, mu, data_var, parity))
+    return np.array(out)
 
 
 # -- exact forward samples -----------------------------------------------------------------------
@@ -146,15 +205,9 @@ def reverse_rates(sde: LinearSDE, score_fn, times, coord_shape, n: int, seed: in
                   max_step: float, parity=None, batch_size: int = 4096) -> np.ndarray:
     """Per-sample terms (len(times), n) along the reverse (generative) Euler-Maruyama chain started
     from the stationary prior; times are forward times, decreasing from t_max (first entry) to
-    the end; between consecutive times at least steps_per_interval uniform steps of at most
-    max_step (code time)."""
+    the end; steps as in reverse_grid (code time)."""
     times = np.asarray(times, dtype=np.float64)
-    if not np.all(np.diff(times) < 0):
-        raise ValueError("reverse_rates: times must decrease (forward times along generation)")
-    n_sub = [max(steps_per_interval, int(np.ceil((a - b) / max_step))) for a, b in zip(times[:-1], times[1:])]
-    bounds = np.concatenate([[0], np.cumsum(n_sub)])
-    grid = np.concatenate([np.linspace(a, b, m + 1)[:-1] for a, b, m in zip(times[:-1], times[1:], n_sub)]
-                          + [times[-1:]])
+    grid, bounds = reverse_grid(sde, times, steps_per_interval, max_step)
     shape = (sde.n_channels,) + tuple(coord_shape)
     out = []
     for start in range(0, n, batch_size):
