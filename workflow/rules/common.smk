@@ -1,4 +1,5 @@
-# Helpers, validation and target lists. Rule files hold only rules.
+# Helpers, validation and target lists (the Ising and alanine helpers in common_ising.smk and
+# common_alanine.smk). Rule files hold only rules.
 
 from snakemake.utils import validate
 
@@ -7,6 +8,13 @@ from activediff.seeding import derive_seed
 validate(config, schema="../schemas/config.schema.yaml")
 
 ENVS = "../../envs"
+
+# Stage helpers too long to share this file (functions only; they may use anything defined here).
+
+
+include: "common_ising.smk"
+include: "common_alanine.smk"
+
 
 # Cheap rules (figures, tables, the report) run inside the Snakemake process, not as cluster
 # jobs: on SLURM each job costs a queue wait and a Snakemake start-up. Every name must be a rule
@@ -263,228 +271,6 @@ def fidelity_parts():
     if alanine_models_enabled():
         parts.append("results/fidelity/alanine.csv")
     return parts
-
-
-def ising_tag(T):
-    """Canonical text of a temperature in paths: 2.0 -> '2', 2.25 -> '2.25' (results/ising/T{tag}/)."""
-    return f"{float(T):g}"
-
-
-def ising_validated_lattices(T):
-    """Inputs of every job that reads Ising lattices, namely the data and their passed validation.
-
-    Use as `input: **ising_validated_lattices(T)` (or a lambda of the wildcards): listing
-    validation.json makes the rule wait for, and depend on, the check against the exact energy.
-    """
-    tag = ising_tag(T)
-    return {
-        "lattices": f"results/ising/T{tag}/lattices.npz",
-        "validation": f"results/ising/T{tag}/validation.json",
-    }
-
-
-def ising_data_bytes():
-    """Size of one temperature's lattices (int8), for the rules' memory estimates."""
-    return config["ising"]["n_samples"] * config["ising"]["L"] ** 2
-
-
-def ising_targets():
-    if not config["ising"]["enabled"]:
-        return []
-    return [
-        ising_validated_lattices(T)["validation"] for T in config["ising"]["temperatures"]
-    ] + ["results/figures/ising_data.png"]
-
-
-# ---- Score models on Ising lattices (issue 4, workflow/rules/ising_models.smk) ----
-
-
-def ising_model_temperatures():
-    return [ising_tag(T) for T in config["ising_models"]["temperatures"]]
-
-
-def ising_training_params(sde):
-    """TrainSettings of one process: the section, with score mixing where configured."""
-    cfg = config["ising_models"]
-    return dict(cfg["training"], mixed_score=sde in cfg["mixed_score"])
-
-
-def ising_training_seed(T, replicate):
-    """RNG seed of one replicate at one temperature, shared by the processes (same data subset
-    and batches: paired comparisons)."""
-    return derive_seed(config["seed"], "train", f"ising_T{ising_tag(T)}", int(replicate))
-
-
-def ising_training_minutes():
-    """Runtime resource of a training job: about 100 lattices a second on one CPU thread for the
-    default network (larger networks: run on GPUs, or raise the retries' attempt factor)."""
-    t = config["ising_models"]["training"]
-    return 10 + max(t["checkpoints"]) * t["batch_size"] // 6000
-
-
-def ising_sampling_minutes():
-    """Runtime resource of a sampling job: ~300 score evaluations per lattice, ~1 ms each."""
-    s, t = config["ising_models"]["sampling"], config["ising_models"]["training"]
-    return 10 + s["n_samples"] * len(t["checkpoints"]) // 200
-
-
-def ising_model_observables():
-    cfg = config["ising_models"]
-    return [f"results/metrics/ising/T{T}/{sde}/seed{seed}.csv"
-            for T in ising_model_temperatures() for sde in cfg["sdes"] for seed in cfg["seeds"]]
-
-
-def ising_summary_inputs(wildcards):
-    temps = ising_model_temperatures()
-    return {"observables": ising_model_observables(),
-            "lattices": [ising_validated_lattices(T)["lattices"] for T in temps],
-            "validations": [ising_validated_lattices(T)["validation"] for T in temps]}
-
-
-def ising_model_targets():
-    if not config["ising_models"]["enabled"]:
-        return []
-    return ["results/figures/fig4.png", "results/figures/figA7.png",
-            "results/figures/ising_model_observables.png", "results/metrics/ising.csv",
-            "results/fidelity/ising.csv"]
-
-
-# ---- Alanine dipeptide (issue 5): GROMACS settings from config, production chunks, targets ----
-
-from activediff.data import gromacs as alanine_gromacs  # .mdp parameters from config values
-
-ALANINE_MD = "results/alanine/md"
-
-
-def alanine_own_trajectories():
-    """Bring-your-own trajectories named in the config (then no simulation runs)."""
-    return list(config["alanine"]["trajectories"])
-
-
-def alanine_dynamics():
-    a = config["alanine"]
-    return dict(dt_ps=a["timestep_fs"] / 1000.0, temperature=a["temperature_K"], tau_t=a["tau_t_ps"])
-
-
-def alanine_barostat():
-    a = config["alanine"]
-    return dict(pressure_bar=a["pressure_bar"], tau_p=a["tau_p_ps"],
-                compressibility=a["compressibility_per_bar"])
-
-
-def alanine_mdp(stage):
-    """.mdp parameters of minimisation / nvt / npt (a params value: a config change reruns the stage)."""
-    a = config["alanine"]
-    seed = derive_seed(config["seed"], "alanine", stage)
-    if stage == "minimization":
-        return alanine_gromacs.minimization_params(a["em_max_steps"], a["em_tolerance"])
-    if stage == "nvt":
-        return alanine_gromacs.nvt_params(a["nvt_ps"], seed=seed, **alanine_dynamics())
-    return alanine_gromacs.npt_params(a["npt_ps"], seed=seed, restrain=a["npt_restrained"],
-                                      **alanine_dynamics(), **alanine_barostat())
-
-
-def alanine_chunks():
-    """(first step, number of steps) of each production chunk of one replica."""
-    a = config["alanine"]
-    dt = a["timestep_fs"] / 1000.0
-    total = alanine_gromacs.steps(a["production_ps"] / a["replicas"], dt,
-                                  "alanine.production_ps / alanine.replicas")
-    chunk = alanine_gromacs.steps(a["chunk_ps"], dt, "alanine.chunk_ps")
-    return [(first, min(chunk, total - first)) for first in range(0, total, chunk)]
-
-
-def alanine_production_mdp(replica, chunk):
-    first, n_steps = alanine_chunks()[int(chunk)]
-    seed = derive_seed(config["seed"], "alanine", "production", int(replica))
-    return alanine_gromacs.production_params(first, n_steps, frame_ps=config["alanine"]["frame_ps"],
-                                             seed=seed, **alanine_dynamics(), **alanine_barostat())
-
-
-def alanine_previous_state(wildcards):
-    """State a production chunk continues from: the NPT run, or the replica's previous chunk."""
-    chunk = int(wildcards.chunk)
-    stem = (f"{ALANINE_MD}/npt/npt" if chunk == 0
-            else f"{ALANINE_MD}/replica{wildcards.replica}/chunk{chunk - 1}")
-    return {"gro": f"{stem}.gro", "cpt": f"{stem}.cpt"}
-
-
-def alanine_runtime(length_ps):
-    """Runtime resource (minutes) of an MD job of this length at the assumed speed, with margin."""
-    return 5 + int(1.5 * length_ps / 1000.0 / config["alanine"]["speed_ns_per_day"] * 1440)
-
-
-def alanine_segments():
-    """Independent runs, each a list of consecutive trajectory files."""
-    own = alanine_own_trajectories()
-    if own:
-        return [[path] for path in own]
-    n_chunks = len(alanine_chunks())
-    return [[f"{ALANINE_MD}/replica{r}/chunk{k}.xtc" for k in range(n_chunks)]
-            for r in range(config["alanine"]["replicas"])]
-
-
-def alanine_topology():
-    if alanine_own_trajectories():
-        if not config["alanine"]["topology"]:
-            raise ValueError("config: alanine.trajectories is set but alanine.topology is empty; "
-                             "give the .gro or .pdb that matches the trajectories")
-        return config["alanine"]["topology"]
-    return f"{ALANINE_MD}/system/system.gro"
-
-
-def alanine_targets():
-    if not config["alanine"]["enabled"]:
-        return []
-    return ["results/alanine/dihedrals.npz", "results/alanine/basins_data.csv",
-            "results/figures/ramachandran_data.png"]
-
-
-# ---- Alanine dipeptide score models (issue 5 item 5, workflow/rules/alanine_models.smk) ----
-
-ALANINE_DATASET = "alanine"   # training dataset name: results/models/alanine/{sde}/seed{seed}/
-ALANINE_CHART = "results/alanine/chart.json"
-
-
-def training_inputs(wildcards):
-    """Files a train_mlp job reads: none for a toy set (drawn on the fly); the dihedral frames
-    and their chart for the alanine models."""
-    if wildcards.dataset == ALANINE_DATASET:
-        return {"dihedrals": "results/alanine/dihedrals.npz", "chart": ALANINE_CHART}
-    return {}
-
-
-def training_dataset(name):
-    """The `dataset` params of a train_mlp job: a toy set's entry, or the alanine data kind."""
-    if name == ALANINE_DATASET:
-        if name in config["toy_datasets"]:
-            raise ValueError(f"config: toy_datasets may not use the name '{name}' (the alanine models' dataset)")
-        # = activediff.alanine_models.DATA_KIND, not imported here (that module pulls in torch at parse time)
-        return {"kind": "alanine_dihedrals"}
-    return toy_params(name)
-
-
-def alanine_model_sampling_seed(sde, replicate):
-    return derive_seed(config["seed"], "alanine_sample", sde, int(replicate))
-
-
-def alanine_model_files(kind, sdes=None):
-    """Per-model outputs of sample_alanine, kind 'samples' or 'basins', of every training seed of
-    the given processes (default: all of alanine.models.sdes)."""
-    stem = {"samples": "results/samples/alanine", "basins": "results/metrics/alanine"}[kind]
-    suffix = {"samples": "npz", "basins": "csv"}[kind]
-    return [f"{stem}/{sde}/seed{seed}.{suffix}"
-            for sde in (sdes or config["alanine"]["models"]["sdes"]) for seed in training_seeds()]
-
-
-def alanine_models_enabled():
-    return config["alanine"]["enabled"] and config["alanine"]["models"]["enabled"]
-
-
-def alanine_model_targets():
-    if not alanine_models_enabled():
-        return []
-    return ["results/figures/fig3a.png", "results/metrics/alanine_basins.csv", "results/fidelity/alanine.csv"]
 
 
 # ---- Diagnostics: GFDT response and entropy production (workflow/rules/diagnostics.smk) ----

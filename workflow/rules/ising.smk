@@ -1,6 +1,6 @@
 # Ising stage (physics.md 5, 8): Metropolis lattices per temperature, their check against the
 # exact finite-lattice energy, and a data figure. Any rule that uses the lattices must also list
-# validation.json as an input (common.smk: ising_validated_lattices), so that nothing trains on
+# validation.json as an input (common_ising.smk: ising_validated_lattices), so that nothing trains on
 # data that failed the check.
 
 

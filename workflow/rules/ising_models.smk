@@ -2,7 +2,7 @@
 # (temperature, process, seed) writes every checkpoint of ising_models.training.checkpoints; one
 # sampling job per model samples every checkpoint with the adaptive probability-flow ODE, discretises
 # and computes the observables; then the summary over seeds, the claims, Fig 4 and Fig A7.
-# Every job that reads lattices lists validation.json too (common.smk: ising_validated_lattices).
+# Every job that reads lattices lists validation.json too (common_ising.smk: ising_validated_lattices).
 
 # results/models/ising_T2/... also matches train_mlp's {dataset} pattern.
 ruleorder: train_ising > train_mlp

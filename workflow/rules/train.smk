@@ -2,7 +2,7 @@
 # dihedrals: one job per (dataset, process, seed) trains one network and writes every checkpoint
 # of config training.checkpoints plus its log.
 # Dataset `alanine` (the (phi, psi) models of workflow/rules/alanine_models.smk) trains the same
-# way on the dihedral frames, which it reads as inputs (common.smk: training_inputs).
+# way on the dihedral frames, which it reads as inputs (common_alanine.smk: training_inputs).
 # Datasets listed in training.extended train on that longer schedule (rule train_extended: the
 # same rule with its own checkpoint list, since a rule's output list cannot depend on a wildcard).
 # A killed job resumes, when rerun, from results/models/{dataset}/{sde}/seed{seed}/resume/ (not an
