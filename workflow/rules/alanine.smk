@@ -18,6 +18,7 @@ rule alanine_structure:
     params:
         phi=config["alanine"]["start_phi"],
         psi=config["alanine"]["start_psi"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_structure/all.log",
     resources:
@@ -43,6 +44,7 @@ rule alanine_system:
         salt_molar=config["alanine"]["salt_molar"],
         seed=derive_seed(config["seed"], "alanine", "genion"),
         gmx=config["alanine"]["gmx"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_system/all.log",
     resources:
@@ -67,6 +69,7 @@ rule alanine_minimize:
     params:
         mdp=alanine_mdp("minimization"),
         gmx=config["alanine"]["gmx"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_minimize/all.log",
     benchmark:
@@ -100,6 +103,7 @@ rule alanine_nvt:
         maxh=config["alanine"]["maxh"],
         checkpoint_minutes=config["alanine"]["checkpoint_minutes"],
         reproducible=config["alanine"]["reproducible"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_nvt/all.log",
     benchmark:
@@ -135,6 +139,7 @@ rule alanine_npt:
         maxh=config["alanine"]["maxh"],
         checkpoint_minutes=config["alanine"]["checkpoint_minutes"],
         reproducible=config["alanine"]["reproducible"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_npt/all.log",
     benchmark:
@@ -173,6 +178,7 @@ rule alanine_production:
         maxh=config["alanine"]["maxh"],
         checkpoint_minutes=config["alanine"]["checkpoint_minutes"],
         reproducible=config["alanine"]["reproducible"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_production/replica{replica}_chunk{chunk}.log",
     benchmark:
@@ -198,6 +204,7 @@ rule alanine_dihedrals:
         "results/alanine/dihedrals.npz",
     params:
         segments=alanine_segments(),
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_dihedrals/all.log",
     benchmark:

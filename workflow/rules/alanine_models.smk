@@ -22,6 +22,7 @@ rule alanine_chart:
     params:
         chart=config["alanine"]["models"]["chart"],
         seam_bin_deg=config["alanine"]["models"]["seam_bin_deg"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/alanine_chart/all.log",
     resources:

@@ -9,6 +9,13 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 ENVS = "../../envs"
 
+# Scheduling on few cores: the scheduler fills free cores with the highest-priority ready jobs.
+# Without priorities the many short one-thread jobs come first and the serial GROMACS chain
+# (and everything after it: dihedrals, alanine models) starts last and sets the wall time.
+# The long-running chains and the longest jobs go first (longest-processing-time order).
+PRIORITY_CRITICAL_PATH = 50  # MD chain to the dihedrals and chart; Ising data and validation
+PRIORITY_LONG_JOBS = 10  # minutes-long training and sampling jobs
+
 # Stage helpers too long to share this file (functions only; they may use anything defined here).
 
 

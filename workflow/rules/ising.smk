@@ -24,6 +24,7 @@ rule ising_data:
         seed=lambda wc: derive_seed(
             config["seed"], "ising", config["ising"]["seed_offset"], wc.T
         ),
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/ising_data/T{T}.log",
     benchmark:
@@ -55,6 +56,7 @@ rule ising_validation:
         T=lambda wc: float(wc.T),
         sigma=config["ising"]["validation_sigma"],
         on_failure=config["ising"]["on_validation_failure"],
+    priority: PRIORITY_CRITICAL_PATH
     log:
         "logs/ising_validation/T{T}.log",
     benchmark:

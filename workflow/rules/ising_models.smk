@@ -28,6 +28,7 @@ rule train_ising:
         state_dir=lambda wc: f"results/models/ising_T{wc.T}/{wc.sde}/seed{wc.seed}/resume",
     wildcard_constraints:
         seed=r"\d+",
+    priority: PRIORITY_LONG_JOBS
     log:
         "logs/train_ising/T{T}_{sde}_seed{seed}.log",
     benchmark:
@@ -55,6 +56,7 @@ rule sample_ising:
         device=config["device"],
     wildcard_constraints:
         seed=r"\d+",
+    priority: PRIORITY_LONG_JOBS
     log:
         "logs/sample_ising/T{T}_{sde}_seed{seed}.log",
     benchmark:

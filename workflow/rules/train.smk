@@ -54,6 +54,7 @@ use rule train_mlp as train_extended with:
     wildcard_constraints:
         dataset=dataset_choice(extended_datasets()),
         seed=r"\d+",
+    priority: PRIORITY_LONG_JOBS
     log:
         "logs/train_extended/{dataset}_{sde}_seed{seed}.log",
     benchmark:
