@@ -29,7 +29,7 @@ rule ising_data:
         "logs/ising_data/T{T}.log",
     benchmark:
         "results/benchmarks/ising_data/T{T}.tsv"
-    threads: 2
+    threads: config["ising"]["threads"]
     resources:
         mem_mb=lambda wc: 1000 + 4 * ising_data_bytes() // 10**6,
         runtime=lambda wc: 10
