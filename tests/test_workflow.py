@@ -47,6 +47,33 @@ def test_dry_run_builds_the_dag(tmp_path, configfile):
     assert counts.get("analytic_sample", 0) >= 2
 
 
+def job_settings(dry_run_output: str) -> list[tuple[str, int, int]]:
+    """(rule, priority, threads) of every job a dry run lists (absent lines mean 0 and 1)."""
+    jobs = []
+    for block in re.split(r"^(?:local)?rule (?=\w+:$)", dry_run_output, flags=re.M)[1:]:
+        rule = block.split(":", 1)[0]
+        priority = re.search(r"^\s+priority: (\d+)$", block, flags=re.M)
+        threads = re.search(r"^\s+threads: (\d+)$", block, flags=re.M)
+        jobs.append((rule, int(priority.group(1)) if priority else 0, int(threads.group(1)) if threads else 1))
+    return jobs
+
+
+def test_default_config_schedules_the_serial_chains_first(tmp_path):
+    """On the laptop config every job takes one thread (a job asking for n waits until n cores are
+    idle at once, which 2 cores busy with one-thread jobs reach only at the end), and the MD chain
+    and Ising data outrank the long jobs, which outrank everything else."""
+    workdir = copy_workflow(tmp_path / "copy")
+    out = run_snakemake(workdir, "-n", "--cores", "2").stdout
+    jobs = job_settings(out)
+    assert len(jobs) == sum(job_counts(out).values())
+    assert [job for job in jobs if job[2] != 1] == []
+    priority = {rule: p for rule, p, _ in jobs}
+    chains = ["alanine_minimize", "alanine_nvt", "alanine_npt", "alanine_production", "ising_data"]
+    long_jobs = ["train_extended", "train_ising", "sample_ising"]
+    assert min(priority[r] for r in chains) > max(priority[r] for r in long_jobs)
+    assert min(priority[r] for r in long_jobs) > max(priority[r] for r in ("train_mlp", "learned_sample"))
+
+
 def test_bad_config_fails_naming_the_key(tmp_path):
     workdir = copy_workflow(tmp_path / "copy")
     bad = yaml.safe_load((workdir / "config.yaml").read_text())
