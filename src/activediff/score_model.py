@@ -135,6 +135,8 @@ class ScoreModel(nn.Module):
         dtype = next(self.net.parameters()).dtype
         u = u.to(dtype)
         out = self.net(u, t.to(dtype))
+        if not self.mixed_score:  # mix_t = 0: adding 0 * u_s changes no bit, but costs a step
+            return out
         return out + per_sample(mix.to(dtype), out) * u[:, self.channel]
 
     def forward(self, u: torch.Tensor, t) -> torch.Tensor:
