@@ -100,8 +100,6 @@ class ScoreMatchingLoss:
 
     def per_element(self, model: ScoreModel, batch: Batch) -> torch.Tensor:
         pred = model.noise_prediction(batch.u, batch.t, batch.mix)
-        if self.weighting == "reweightedv2":  # weight 1: multiplying by it changes no bit
-            return (pred - batch.target) ** 2
         return per_sample(batch.weight, pred) * (pred - batch.target) ** 2
 
     def __call__(self, model: ScoreModel, x0, t, noise) -> torch.Tensor:
