@@ -67,9 +67,9 @@ def metric_curves(table: pd.DataFrame, reference: pd.DataFrame, metrics=tuple(ME
         for r, metric in enumerate(metrics):
             ax = axes[r, c]
             for h in hues:
+                of_hue = table[(table["dataset"] == ds) & (table[hue] == h)]
                 for st in styles:
-                    sub = table[(table["dataset"] == ds) & (table[hue] == h)]
-                    sub = (sub[sub[style] == st] if style else sub).sort_values(x)
+                    sub = (of_hue[of_hue[style] == st] if style else of_hue).sort_values(x)
                     if len(sub):
                         ax.errorbar(sub[x], sub[metric], yerr=sub[metric + "_se"], marker="o", ms=3, capsize=2,
                                     color=palette[h], ls=line_styles[st],
