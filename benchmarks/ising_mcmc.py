@@ -29,8 +29,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from activediff.data.ising import generate  # noqa: E402
-from activediff.ising_validation import validate_samples  # noqa: E402
+from activediff.ising.mcmc import generate  # noqa: E402
+from activediff.ising.validation import validate_samples  # noqa: E402
 
 
 def numpy_checkerboard(spins: np.ndarray, T: float, n_sweeps: int, rng: np.random.Generator) -> np.ndarray:
@@ -65,7 +65,7 @@ def rate_entry(name, attempts, times, **extra):
 
 
 def bench_multispin(L, T, chains, sweeps, threads, repeats):
-    from activediff.data import ising_numba as nb
+    from activediff.ising import mcmc_numba as nb
 
     nb.set_threads(threads)
     groups = math.ceil(chains / 64)
@@ -81,7 +81,7 @@ def bench_multispin(L, T, chains, sweeps, threads, repeats):
 
 
 def bench_random_site(L, T, chains, attempts, threads, repeats):
-    from activediff.data import ising_numba as nb
+    from activediff.ising import mcmc_numba as nb
 
     nb.set_threads(threads)
     lat = np.ones((chains, L, L), dtype=np.int8)
@@ -109,7 +109,7 @@ def bench_numpy(L, T, chains, sweeps, repeats):
 def bench_torch(L, T, chains, sweeps, device, threads, repeats):
     import torch
 
-    from activediff.data import ising_torch as tr
+    from activediff.ising import mcmc_torch as tr
 
     if device == "cpu":
         torch.set_num_threads(threads)
@@ -130,7 +130,7 @@ def bench_torch(L, T, chains, sweeps, device, threads, repeats):
 def bench_torch_paper(L, T, chains, attempts, device, repeats):
     import torch
 
-    from activediff.data import ising_torch as tr
+    from activediff.ising import mcmc_torch as tr
 
     gen = tr.make_generator(5, device)
     spins = torch.ones((chains, L, L), dtype=torch.int8, device=device)

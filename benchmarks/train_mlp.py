@@ -29,12 +29,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from activediff.data import toy
+from activediff.toy import data as toy
 from activediff.io import write_json
-from activediff.losses import ScoreMatchingLoss, batch_loss
-from activediff.samplers import euler_maruyama, time_grid
-from activediff.sde import make_sde
-from activediff.train import HostBatches, TrainSettings, build_score_model, resolve_device, train
+from activediff.training.losses import ScoreMatchingLoss, batch_loss
+from activediff.diffusion.samplers import euler_maruyama, time_grid
+from activediff.diffusion.sde import make_sde
+from activediff.training.train import HostBatches, TrainSettings, build_score_model, resolve_device, train
 
 DATA = {"kind": "diamond", "B": 0.5, "std": 0.04}
 SDE = ("active", {"k": 1.0, "tau": 0.25, "Tp": 0.0, "Ta": 1.0, "eta0": "stationary"})
@@ -80,7 +80,7 @@ def baseline_train(settings: TrainSettings, sde, iterations: int, device: torch.
 
 
 def our_train(settings: TrainSettings, sde, iterations: int, device: torch.device, warmup: int):
-    """activediff.train.train; the wall rate is read off its log (time after the first `warmup`
+    """activediff.training.train.train; the wall rate is read off its log (time after the first `warmup`
     steps), the CPU rate covers the whole call (set-up included, so it favours the baseline)."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -6,9 +6,9 @@ import mdtraj as md
 import numpy as np
 import pytest
 
-from activediff.data.alanine import (dihedrals, md_basin_populations, read_dihedrals,
+from activediff.alanine.dihedrals import (dihedrals, md_basin_populations, read_dihedrals,
                                      write_dihedral_table)
-from activediff.data.alanine_structure import build_alanine_dipeptide, write_alanine_dipeptide_pdb
+from activediff.alanine.structure import build_alanine_dipeptide, write_alanine_dipeptide_pdb
 from activediff.io import InputError, load_npz
 
 RNG = np.random.default_rng(11)

@@ -4,7 +4,7 @@ points, and block-bootstrap error bars of a correlated series against the Markov
 import numpy as np
 import pytest
 
-from activediff.basins import BASIN_NAMES, BASINS, _blocks, basin_labels, basin_populations
+from activediff.alanine.basins import BASIN_NAMES, BASINS, _blocks, basin_labels, basin_populations
 from activediff.io import InputError
 
 

@@ -3,9 +3,9 @@ inputs give the same PNG bytes."""
 
 import numpy as np
 
-from activediff.basins import basin_populations
-from activediff.data.alanine_plots import ramachandran_data_figure
-from activediff.plotting import save_figure, set_theme
+from activediff.alanine.basins import basin_populations
+from activediff.alanine.ramachandran import ramachandran_data_figure
+from activediff.evaluation.plotting import save_figure, set_theme
 
 
 def test_figure_is_byte_stable_and_handles_a_single_frame(tmp_path):

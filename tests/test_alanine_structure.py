@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from activediff.data.alanine import dihedrals, read_dihedrals
-from activediff.data.alanine_structure import (ANGLE, BOND, build_alanine_dipeptide,
+from activediff.alanine.dihedrals import dihedrals, read_dihedrals
+from activediff.alanine.structure import (ANGLE, BOND, build_alanine_dipeptide,
                                                dihedral_angle, place_atom,
                                                write_alanine_dipeptide_pdb)
 from activediff.io import InputError

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from activediff.data.alanine_structure import build_alanine_dipeptide, write_alanine_dipeptide_pdb
+from activediff.alanine.structure import build_alanine_dipeptide, write_alanine_dipeptide_pdb
 from conftest import TEST_CONFIG, copy_workflow, run_snakemake
 from test_workflow import job_counts
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from activediff import entropy_production as ep
-from activediff.scores import GaussianMixture, exact_score_fn
-from activediff.sde import make_sde
+from activediff.diagnostics import entropy_production as ep
+from activediff.diffusion.scores import GaussianMixture, exact_score_fn
+from activediff.diffusion.sde import make_sde
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

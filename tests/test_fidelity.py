@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from activediff import fidelity
+from activediff.evaluation import claims as fidelity
 
 
 def test_step_size_claim_uses_the_kl_difference_and_its_error():

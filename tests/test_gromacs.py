@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from activediff.data import gromacs as gx
-from activediff.data.alanine import read_dihedrals
-from activediff.data.alanine_structure import write_alanine_dipeptide_pdb
+from activediff.alanine import gromacs as gx
+from activediff.alanine.dihedrals import read_dihedrals
+from activediff.alanine.structure import write_alanine_dipeptide_pdb
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +109,7 @@ def test_killed_chunk_resumes_from_its_checkpoint(md):
     from the checkpoint instead of starting over, and the trajectory has every frame once."""
     work = md["root"] / "killed"
     steps = 3000   # 6 ps: long enough to be killed after its first checkpoint (0.3 s)
-    call = (f"from pathlib import Path; from activediff.data import gromacs as gx; "
+    call = (f"from pathlib import Path; from activediff.alanine import gromacs as gx; "
             f"gx.run_resumable(gx.production_params(0, {steps}, frame_ps=1.0, seed=9, dt_ps=0.002, "
             f"temperature=300.0, tau_t=0.1, pressure_bar=1.0, tau_p=2.0, compressibility=4.5e-5), "
             f"step='killed', conf=Path('{md['npt']}.gro'), checkpoint=Path('{md['npt']}.cpt'), "

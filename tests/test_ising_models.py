@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 import torch
 
-from activediff.checkpoints import load_score_model
-from activediff.data.ising import load_lattices, sample as ising_sample
+from activediff.training.checkpoints import load_score_model
+from activediff.ising.mcmc import load_lattices, sample as ising_sample
 from activediff.io import InputError, save_npz
-from activediff.ising_models import (LatticeData, curve_distances, data_rows, discretize, fidelity_rows,
+from activediff.ising.models import (LatticeData, curve_distances, data_rows, discretize, fidelity_rows,
                                      generate_lattices, histogram_edges, observables, paired_difference,
                                      require_validated, sample_checkpoints, summarize)
-from activediff.lattice_observables import abs_magnetization, energy_per_spin
-from activediff.sde import make_sde
-from activediff.train import TrainSettings, train
+from activediff.ising.observables import abs_magnetization, energy_per_spin
+from activediff.diffusion.sde import make_sde
+from activediff.training.train import TrainSettings, train
 
 L = 8
 SDES = ("passive", "active", "cld")  # the schema's default ising_models.sdes

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from activediff.data.ising import IsingSamples, generate
-from activediff.ising_validation import IsingValidationError, require_passed, validate_samples
+from activediff.ising.mcmc import IsingSamples, generate
+from activediff.ising.validation import IsingValidationError, require_passed, validate_samples
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from activediff.data.ising import load_lattices
+from activediff.ising.mcmc import load_lattices
 from conftest import TEST_CONFIG, copy_workflow, run_snakemake
 from test_workflow import job_counts
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from activediff.lattice_observables import (abs_magnetization, autocorrelation, coarse_grained_magnetization,
+from activediff.ising.observables import (abs_magnetization, autocorrelation, coarse_grained_magnetization,
                                             effective_sample_size, energy_per_spin, integrated_autocorr_time,
                                             magnetization, two_point_correlation)
 

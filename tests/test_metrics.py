@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from activediff import metrics
+from activediff.evaluation import metrics
 
 
 def gaussian(n, mean, std, seed):

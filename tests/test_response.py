@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from activediff import response as rs
-from activediff.scores import GaussianMixture, score
-from activediff.sde import make_sde
+from activediff.diagnostics import response as rs
+from activediff.diffusion.scores import GaussianMixture, score
+from activediff.diffusion.sde import make_sde
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from activediff.data.toy import multigaussian_mixture
-from activediff.samplers import euler_maruyama, reverse_em_samples, sample_noise, steps_for, time_grid
-from activediff.scores import GaussianMixture, exact_score_fn
-from activediff.sde import make_sde
+from activediff.toy.data import multigaussian_mixture
+from activediff.diffusion.samplers import euler_maruyama, reverse_em_samples, sample_noise, steps_for, time_grid
+from activediff.diffusion.scores import GaussianMixture, exact_score_fn
+from activediff.diffusion.sde import make_sde
 
 
 def test_samples_do_not_depend_on_batch_size():

@@ -6,7 +6,7 @@ import torch
 from scipy.integrate import quad_vec, solve_ivp
 from scipy.linalg import expm, solve_continuous_lyapunov
 
-from activediff.sde import make_sde
+from activediff.diffusion.sde import make_sde
 
 PAPER = {
     "passive": dict(k=1.0, T=1.0),

@@ -8,13 +8,13 @@ import scipy.integrate
 import scipy.linalg
 import torch
 
-from activediff.data.toy import diamond_mixture
-from activediff.linalg import apply
-from activediff.metrics import evaluate
-from activediff.samplers import euler_maruyama, reverse_em_samples, sample_noise, time_grid
-from activediff.scores import GaussianMixture, exact_score_fn, pushforward
-from activediff.sde import make_sde
-from activediff.splitting import (exact_linear_step, linear_drift_matrix, splitting_sampler, splitting_samples,
+from activediff.toy.data import diamond_mixture
+from activediff.diffusion.linalg import apply
+from activediff.evaluation.metrics import evaluate
+from activediff.diffusion.samplers import euler_maruyama, reverse_em_samples, sample_noise, time_grid
+from activediff.diffusion.scores import GaussianMixture, exact_score_fn, pushforward
+from activediff.diffusion.sde import make_sde
+from activediff.diffusion.splitting import (exact_linear_step, linear_drift_matrix, splitting_sampler, splitting_samples,
                                   sscs, sscs_linear_step)
 
 EPS = 1e-3

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from activediff.tables import METRICS, learned_vs_exact, summarise_over_seeds
+from activediff.evaluation.tables import METRICS, learned_vs_exact, summarise_over_seeds
 
 
 def raw_rows(values, iters=100, dt=0.1):

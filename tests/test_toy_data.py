@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from activediff.data import toy
+from activediff.toy import data as toy
 
 
 def test_same_seed_same_bytes_and_different_seed_differs():

@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 import torch
 
-from activediff.checkpoints import TrainingDiverged, load_score_model, read_checkpoint
-from activediff.data import toy
+from activediff.training.checkpoints import TrainingDiverged, load_score_model, read_checkpoint
+from activediff.toy import data as toy
 from activediff.io import InputError
-from activediff.losses import ScoreMatchingLoss
-from activediff.scores import score as exact_score
-from activediff.sde import make_sde
-from activediff.train import TrainSettings, build_score_model, resolve_device, train
+from activediff.training.losses import ScoreMatchingLoss
+from activediff.diffusion.scores import score as exact_score
+from activediff.diffusion.sde import make_sde
+from activediff.training.train import TrainSettings, build_score_model, resolve_device, train
 
 DATA = {"kind": "multigaussian_1d", "mean": 1.2, "std": 0.5}
 SMALL = dict(checkpoints=(30, 60), batch_size=64, log_every=10, resume_every=10)

@@ -5,8 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from activediff.nets import NETS, build_net
-from activediff.unet import UNet, periodic_pad
+from activediff.training.nets import NETS, build_net
+from activediff.training.unet import UNet, periodic_pad
 
 SMALL = dict(channels=8, channel_mult=(1, 2, 2), num_res_blocks=1, attn_resolutions=(4,))
 

@@ -1,5 +1,5 @@
 # Score models on the alanine-dipeptide dihedrals (issue 5 item 5; paper Fig 3a). The chart of
-# (phi, psi) is fixed once from the data (results/alanine/chart.json; activediff.alanine_models);
+# (phi, psi) is fixed once from the data (results/alanine/chart.json; activediff.alanine.models);
 # the passive, active and CLD MLPs are trained by train_mlp (train_extended) as dataset `alanine`
 # (config section `training`: the toys' seeds and settings; its schedule is training.extended
 # when `alanine` is listed there, as in the default config); one sampling job per model runs the

@@ -4,7 +4,7 @@
 
 # ---- Alanine dipeptide (issue 5): GROMACS settings from config, production chunks, targets ----
 
-from activediff.data import gromacs as alanine_gromacs  # .mdp parameters from config values
+from activediff.alanine import gromacs as alanine_gromacs  # .mdp parameters from config values
 
 ALANINE_MD = "results/alanine/md"
 
@@ -112,7 +112,7 @@ def training_dataset(name):
     if name == ALANINE_DATASET:
         if name in config["toy_datasets"]:
             raise ValueError(f"config: toy_datasets may not use the name '{name}' (the alanine models' dataset)")
-        # = activediff.alanine_models.DATA_KIND, not imported here (that module pulls in torch at parse time)
+        # = activediff.alanine.models.DATA_KIND, not imported here (that module pulls in torch at parse time)
         return {"kind": "alanine_dihedrals"}
     return toy_params(name)
 

@@ -3,7 +3,7 @@ from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])
 
-from activediff.data.alanine import md_basin_populations  # noqa: E402
+from activediff.alanine.dihedrals import md_basin_populations  # noqa: E402
 
 p = snakemake.params
 table = md_basin_populations(snakemake.input[0], block_ps=p.block_ps, n_bootstrap=p.n_bootstrap,

@@ -2,7 +2,7 @@
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.alanine_models import chart_record  # noqa: E402
+from activediff.alanine.models import chart_record  # noqa: E402
 from activediff.io import load_npz, write_json  # noqa: E402
 
 data = load_npz(snakemake.input[0], ("phi", "psi"))

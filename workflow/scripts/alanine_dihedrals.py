@@ -3,7 +3,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.data.alanine import write_dihedral_table  # noqa: E402
+from activediff.alanine.dihedrals import write_dihedral_table  # noqa: E402
 
 table = write_dihedral_table(snakemake.output[0], snakemake.params.segments, snakemake.input.topology)
 log.info("%d frames from %d run(s); phi atoms %s; psi atoms %s", table["phi"].size,

@@ -8,7 +8,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.data.gromacs import run_resumable  # noqa: E402
+from activediff.alanine.gromacs import run_resumable  # noqa: E402
 
 # Output name -> file GROMACS writes for the run stem.
 SUFFIX = {"gro": ".gro", "cpt": ".cpt", "xtc": ".xtc", "edr": ".edr", "md_log": ".log"}

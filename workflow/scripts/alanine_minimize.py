@@ -7,7 +7,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.data.gromacs import run_minimization  # noqa: E402
+from activediff.alanine.gromacs import run_minimization  # noqa: E402
 
 out = snakemake.output
 work = Path(out.structure).with_name("em.work")

@@ -5,7 +5,7 @@ import pandas as pd
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.alanine_model_tables import summarise_basins  # noqa: E402
+from activediff.alanine.tables import summarise_basins  # noqa: E402
 from activediff.io import write_csv  # noqa: E402
 
 by_seed = pd.concat([pd.read_csv(f) for f in snakemake.input.models], ignore_index=True)

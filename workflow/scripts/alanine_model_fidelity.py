@@ -4,8 +4,8 @@ import pandas as pd
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.alanine_model_tables import fidelity_rows  # noqa: E402
-from activediff.fidelity import table  # noqa: E402
+from activediff.alanine.tables import fidelity_rows  # noqa: E402
+from activediff.evaluation.claims import table  # noqa: E402
 from activediff.io import write_csv  # noqa: E402
 
 rows = table(fidelity_rows(pd.read_csv(snakemake.input.data), pd.read_csv(snakemake.input.by_seed),

@@ -7,7 +7,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.data.gromacs import count_molecules, prepare_system  # noqa: E402
+from activediff.alanine.gromacs import count_molecules, prepare_system  # noqa: E402
 
 out = snakemake.output
 work = Path(out.topology).parent.with_name("system.work")

@@ -3,11 +3,11 @@ import time
 
 import torch
 
-from activediff.data import toy
+from activediff.toy import data as toy
 from activediff.io import log_to, save_npz
-from activediff.samplers import reverse_em_samples, steps_for
-from activediff.scores import exact_score_fn
-from activediff.sde import make_sde
+from activediff.diffusion.samplers import reverse_em_samples, steps_for
+from activediff.diffusion.scores import exact_score_fn
+from activediff.diffusion.sde import make_sde
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -4,8 +4,8 @@ import pandas as pd
 from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])
-from activediff.diagnostics_figures import entropy_figure, response_figure  # noqa: E402
-from activediff.plotting import save_figure  # noqa: E402
+from activediff.diagnostics.figures import entropy_figure, response_figure  # noqa: E402
+from activediff.evaluation.plotting import save_figure  # noqa: E402
 
 if snakemake.rule == "fig_response":
     save_figure(response_figure(pd.read_csv(snakemake.input.curves), pd.read_csv(snakemake.input.errors)),

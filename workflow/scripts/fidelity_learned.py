@@ -1,7 +1,7 @@
 """The learned-score stage's claims as numbers with error bars over training seeds."""
 import pandas as pd
 
-from activediff import fidelity
+from activediff.evaluation import claims as fidelity
 from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Scatter grid of exact-score reverse diffusion: processes x step sizes (Fig 2a, A1)."""
-from activediff.figures import scatter_grid
+from activediff.toy.figures import scatter_grid
 from activediff.io import load_npz, log_to
-from activediff.plotting import save_figure
+from activediff.evaluation.plotting import save_figure
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -2,12 +2,12 @@
 import numpy as np
 import pandas as pd
 
-from activediff import speciation
-from activediff.data import toy
-from activediff.figures import speciation as speciation_figure
+from activediff.toy import speciation
+from activediff.toy import data as toy
+from activediff.toy.figures import speciation as speciation_figure
 from activediff.io import log_to, write_csv
-from activediff.plotting import save_figure
-from activediff.sde import make_sde
+from activediff.evaluation.plotting import save_figure
+from activediff.diffusion.sde import make_sde
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

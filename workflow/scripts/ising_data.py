@@ -3,7 +3,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.data.ising import generate  # noqa: E402
+from activediff.ising.mcmc import generate  # noqa: E402
 from activediff.io import save_npz  # noqa: E402
 
 p = snakemake.params

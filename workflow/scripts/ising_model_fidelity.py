@@ -4,9 +4,9 @@ import pandas as pd
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.fidelity import table  # noqa: E402
+from activediff.evaluation.claims import table  # noqa: E402
 from activediff.io import write_csv  # noqa: E402
-from activediff.ising_models import fidelity_rows  # noqa: E402
+from activediff.ising.models import fidelity_rows  # noqa: E402
 
 rows = table(fidelity_rows(pd.read_csv(snakemake.input.distances), snakemake.params.sdes))
 for r in rows.itertuples():

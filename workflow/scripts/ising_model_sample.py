@@ -8,10 +8,10 @@ import torch
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.checkpoints import load_score_model  # noqa: E402
+from activediff.training.checkpoints import load_score_model  # noqa: E402
 from activediff.io import save_npz, write_csv  # noqa: E402
-from activediff.ising_models import sample_checkpoints  # noqa: E402
-from activediff.train import resolve_device  # noqa: E402
+from activediff.ising.models import sample_checkpoints  # noqa: E402
+from activediff.training.train import resolve_device  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from activediff.io import load_npz, log_to, write_csv
-from activediff.metrics import evaluate
+from activediff.evaluation.metrics import evaluate
 
 log = log_to(snakemake.log[0])
 data = load_npz(snakemake.input.data, ("x",))["x"]

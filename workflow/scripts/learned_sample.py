@@ -4,10 +4,10 @@ import time
 
 import torch
 
-from activediff.checkpoints import load_score_model
+from activediff.training.checkpoints import load_score_model
 from activediff.io import log_to, save_npz
-from activediff.learned_sampling import run_plan
-from activediff.train import resolve_device
+from activediff.toy.sampling import run_plan
+from activediff.training.train import resolve_device
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from activediff.io import log_to, write_csv
-from activediff.tables import learned_vs_exact, summarise_over_seeds
+from activediff.evaluation.tables import learned_vs_exact, summarise_over_seeds
 
 log = log_to(snakemake.log[0])
 raw = pd.concat([pd.read_csv(f) for f in snakemake.input.rows], ignore_index=True)

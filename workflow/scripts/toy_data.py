@@ -1,6 +1,6 @@
 """Draw a toy dataset (physics.md 4.3) and store it as results/data/{dataset}.npz (key x)."""
 from activediff.io import log_to, save_npz
-from activediff.data import toy
+from activediff.toy import data as toy
 
 log = log_to(snakemake.log[0])
 params = dict(snakemake.params.dataset)

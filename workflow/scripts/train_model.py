@@ -7,10 +7,10 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 # Imported after the redirect, so that an import failure lands in the rule's log.
-from activediff.alanine_models import DATA_KIND as ALANINE_KIND, training_data
-from activediff.data import toy
-from activediff.sde import make_sde
-from activediff.train import TrainSettings, train
+from activediff.alanine.models import DATA_KIND as ALANINE_KIND, training_data
+from activediff.toy import data as toy
+from activediff.diffusion.sde import make_sde
+from activediff.training.train import TrainSettings, train
 
 p = snakemake.params
 dataset = dict(p.dataset)

@@ -1,1 +1,0 @@
-"""Data sources: toy distributions, 2D Ising lattices, alanine-dipeptide dihedrals."""
