@@ -1,4 +1,4 @@
-"""Entropy production along generation (physics.md 7.2): the Gaussian-data closed form against
+"""Entropy production along generation (docs/theory.md 7.2): the Gaussian-data closed form against
 Monte Carlo and a hand formula, time reversal Pi_rev(s) = Pi_fwd(t_max - s) with the exact score,
 and the trajectory-level integral fluctuation theorem with <Delta s_tot> = int Pi dt."""
 

@@ -1,4 +1,4 @@
-"""Exact Ising references (physics.md 8) against brute-force enumeration, transfer matrices and
+"""Exact Ising references (docs/theory.md 8) against brute-force enumeration, transfer matrices and
 the tabulated values."""
 
 import itertools
@@ -76,7 +76,7 @@ def test_critical_point():
     assert onsager_energy_per_spin(CRITICAL_TEMPERATURE) == pytest.approx(-math.sqrt(2), abs=1e-12)
     assert onsager_energy_per_spin(CRITICAL_TEMPERATURE * (1 - 1e-9)) == pytest.approx(-math.sqrt(2), abs=1e-6)
     assert spontaneous_magnetization(CRITICAL_TEMPERATURE) == 0.0
-    # the finite-size shift at T_c is large (physics.md 8), and Kaufman stays finite there
+    # the finite-size shift at T_c is large (docs/theory.md 8), and Kaufman stays finite there
     shift = exact_energy_per_spin(CRITICAL_TEMPERATURE, 32) + math.sqrt(2)
     assert -0.03 < shift < -0.01
     assert exact_energy_per_spin(CRITICAL_TEMPERATURE, 32) == pytest.approx(

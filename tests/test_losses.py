@@ -1,6 +1,6 @@
 """Score-matching targets and weightings against independent routes: autograd of the Gaussian
 kernel density, least squares against the exact Gaussian score, and the score-space definitions
-of the weightings (physics.md 1, 2.5, 3)."""
+of the weightings (docs/theory.md 1, 2.5, 3)."""
 
 import math
 

@@ -12,7 +12,7 @@ from activediff.diffusion.sde import make_sde
 
 @pytest.mark.parametrize("state_shape", [(1, 1), (2, 2), (2, 3)])
 def test_mlp_shapes_and_size(state_shape):
-    """4 hidden layers of 128 SiLU units on (n d + 1) inputs, d outputs (physics.md 2.6)."""
+    """4 hidden layers of 128 SiLU units on (n d + 1) inputs, d outputs (docs/theory.md 2.6)."""
     net = build_net("mlp", state_shape)
     n, d = state_shape
     linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]

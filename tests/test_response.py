@@ -1,4 +1,4 @@
-"""GFDT response functions (physics.md 7.1): e^{At} by scipy expm against the closed-form
+"""GFDT response functions (docs/theory.md 7.1): e^{At} by scipy expm against the closed-form
 propagator, the kick ensemble and the exact-score GFDT on the stationary active OU process; kicks
 against the score-GFDT on a bimodal Langevin process, where the Gaussian FDT must fail."""
 

@@ -1,4 +1,4 @@
-"""Closed-form kernels of the three processes against independent routes (physics.md 1-3)."""
+"""Closed-form kernels of the three processes against independent routes (docs/theory.md 1-3)."""
 
 import numpy as np
 import pytest
@@ -78,7 +78,7 @@ def test_active_stationary_eta_variance_is_constant():
 
 
 def test_active_m11_against_the_authors_form():
-    """physics.md quotes the authors' M11; ours is derived differently (divided differences)."""
+    """docs/theory.md quotes the authors' M11; ours is derived differently (divided differences)."""
     k, tau, Tp, Ta = 1.0, 0.25, 0.2, 1.0
     sde = make_sde("active", k=k, tau=tau, Tp=Tp, Ta=Ta, eta0="zero", beta=1.0)
     w = 1 / tau
@@ -185,7 +185,7 @@ def test_perturb_draws_from_the_kernel():
 
 
 def test_reverse_and_probability_flow_drifts():
-    """Passive: reverse drift beta (k x + 2T s), probability flow beta (-k x - T s) (physics.md 1)."""
+    """Passive: reverse drift beta (k x + 2T s), probability flow beta (-k x - T s) (docs/theory.md 1)."""
     sde = make_sde("passive", k=1.3, T=0.7, beta=4.0)
     u = np.array([[[0.5, -1.0]]])
     s = np.array([[[0.2, 0.4]]])

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def cld_a_part(cld):
-    """SSCS's A part as physics.md 3 writes it: dx = -M^-1 v, dv = x - Gamma M^-1 v (+ noise 2 Gamma)."""
+    """SSCS's A part as docs/theory.md 3 writes it: dx = -M^-1 v, dv = x - Gamma M^-1 v (+ noise 2 Gamma)."""
     return np.array([[0.0, -cld.m_inv], [1.0, -cld.Gamma * cld.m_inv]]), np.diag([0.0, 2 * cld.Gamma])
 
 

@@ -1,4 +1,4 @@
-"""Toy datasets of physics.md 4.3: reproducible and with the stated geometry."""
+"""Toy datasets of docs/theory.md 4.3: reproducible and with the stated geometry."""
 
 import numpy as np
 import pytest

@@ -58,7 +58,7 @@ def test_output_depends_on_time(embedding):
 
 
 def test_paper_sized_network_builds():
-    """NCSN++ of the CLD CIFAR-10 config adapted to lattices (physics.md 2.6)."""
+    """NCSN++ of the CLD CIFAR-10 config adapted to lattices (docs/theory.md 2.6)."""
     net = UNet((2, 32, 32), channels=128, channel_mult=(1, 2, 2, 2), num_res_blocks=8, attn_resolutions=(16,))
     n_params = sum(p.numel() for p in net.parameters())
     assert 50e6 < n_params < 200e6

@@ -1,4 +1,4 @@
-# Companion analyses on the pipeline's models (physics.md 7.1, 7.2): GFDT response functions from
+# Companion analyses on the pipeline's models (docs/theory.md 7.1, 7.2): GFDT response functions from
 # the exact and the learned passive score, and entropy production along generation for passive,
 # active (eta channel) and CLD (v channel), from the exact GMM score and the final checkpoints of
 # the training seeds listed under diagnostics.seeds.

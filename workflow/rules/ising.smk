@@ -1,4 +1,4 @@
-# Ising stage (physics.md 5, 8): Metropolis lattices per temperature, their check against the
+# Ising stage (docs/theory.md 5, 8): Metropolis lattices per temperature, their check against the
 # exact finite-lattice energy, and a data figure. Any rule that uses the lattices must also list
 # validation.json as an input (common_ising.smk: ising_validated_lattices), so that nothing trains on
 # data that failed the check.

@@ -1,4 +1,4 @@
-# Score models on Ising lattices (issue 4; physics.md 2.5, 2.6, 5): one training job per
+# Score models on Ising lattices (issue 4; docs/theory.md 2.5, 2.6, 5): one training job per
 # (temperature, process, seed) writes every checkpoint of ising_models.training.checkpoints; one
 # sampling job per model samples every checkpoint with the adaptive probability-flow ODE, discretises
 # and computes the observables; then the summary over seeds, the claims, Fig 4 and Fig A7.

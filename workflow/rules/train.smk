@@ -1,4 +1,4 @@
-# Training of the MLP score models (physics.md 1-3, 2.6) on the toy sets and the alanine
+# Training of the MLP score models (docs/theory.md 1-3, 2.6) on the toy sets and the alanine
 # dihedrals: one job per (dataset, process, seed) trains one network and writes every checkpoint
 # of config training.checkpoints plus its log.
 # Dataset `alanine` (the (phi, psi) models of workflow/rules/alanine_models.smk) trains the same

@@ -1,4 +1,4 @@
-"""Draw a toy dataset (physics.md 4.3) and store it as results/data/{dataset}.npz (key x)."""
+"""Draw a toy dataset (docs/theory.md 4.3) and store it as results/data/{dataset}.npz (key x)."""
 from activediff.io import log_to, save_npz
 from activediff.toy import data as toy
 

@@ -1,7 +1,7 @@
-"""Entropy production along generation (physics.md 7.2; standard stochastic thermodynamics).
+"""Entropy production along generation (docs/theory.md 7.2; standard stochastic thermodynamics).
 
 For du = f(u, t) dt + sqrt(beta(t)) G dW (code time) the diffusion matrix is D(t) = beta G G^T / 2
-(physics.md's D = g^2/2; the SDE's `diffusion_matrix` is G G^T) and the current velocity is
+(docs/theory.md's D = g^2/2; the SDE's `diffusion_matrix` is G G^T) and the current velocity is
 v = f - D grad log p_t. The entropy production rate, per unit code time and summed over data
 coordinates, is
 
@@ -14,7 +14,7 @@ Definitional choices (flagged):
     CLD: the v-channel part. The velocity is odd under time reversal by default (`parity`), so
     only the irreversible drift f_irr = (f(u) + eps f(eps u))/2, eps = diag(parity), enters: the
     friction -beta Gamma M^{-1} v; then stationary CLD (an equilibrium) has Pi = 0. With parity
-    (1, 1) (every variable even, the plain Markov-process form of physics.md 7.2) stationary CLD
+    (1, 1) (every variable even, the plain Markov-process form of docs/theory.md 7.2) stationary CLD
     shows a spurious Pi > 0. The active eta is even (a force), so Pi_eta > 0 even at stationarity:
     that is the activity.
   - Rates are per unit code time (multiply by 1/beta for physical time); so int Pi dt over code
@@ -30,7 +30,7 @@ Definitional choices (flagged):
     grows like 1/t (CLD worst): 0.6-1.7 h/t relative for step h (CLD, steps ~t/35 on the default
     grid: Gaussian data +3%, diamond +5.6%; halving with h), so ~1% needs h <~ t/200 near
     t -> 0; gaussian_em_entropy_production gives it exactly for Gaussian data.
-    With odd parity this Pi_rev is the forward rate carried to reverse time (physics.md 7.2),
+    With odd parity this Pi_rev is the forward rate carried to reverse time (docs/theory.md 7.2),
     not the Spinney-Ford entropy production of the reverse SDE as a Markov process of its own,
     E_q[w(eps u)^T D^{-1} w(eps u)]; the two differ where p_t is not symmetric in v (CLD,
     Gaussian data: < 1% for t < 0.01, +82% at t = 0.1).

@@ -1,4 +1,4 @@
-"""Response functions from a score: the generalized fluctuation-dissipation theorem (physics.md 7.1).
+"""Response functions from a score: the generalized fluctuation-dissipation theorem (docs/theory.md 7.1).
 
 For a stationary Markov process u(t) in R^n with invariant density rho and score s = grad log rho,
 the response of <u(t)> to an impulsive kick of u(0) is (Giorgini et al. 2024)
@@ -68,7 +68,7 @@ def smoothed_mixture(mix: GaussianMixture, sde: LinearSDE, t: float) -> Gaussian
     """The x-marginal p_t of data `mix` under the passive process at time t (a Gaussian mixture
     with means a mu_i and covariances a^2 S_i + Delta_t I). At t = sampling eps this is the
     density whose score a passive diffusion model learns at its smallest time ("data * N(0,
-    small)" of physics.md 7.1), so its score is the exact counterpart of the learned one."""
+    small)" of docs/theory.md 7.1), so its score is the exact counterpart of the learned one."""
     if sde.n_channels != 1:
         raise ValueError(f"smoothed_mixture needs the passive process, got {sde!r}")
     logw, means, covs = pushforward(mix, sde, t)

@@ -1,4 +1,4 @@
-"""The two companion analyses on the pipeline's models, as tidy tables (physics.md 7.1, 7.2).
+"""The two companion analyses on the pipeline's models, as tidy tables (docs/theory.md 7.1, 7.2).
 
 `response_tables`: GFDT response functions of two stationary test processes, each with its own
 ground truth:

@@ -1,4 +1,4 @@
-"""Adaptive probability-flow ODE sampler (physics.md 2.6): Dormand-Prince RK45 with per-sample steps.
+"""Adaptive probability-flow ODE sampler (docs/theory.md 2.6): Dormand-Prince RK45 with per-sample steps.
 
 The paper integrates du/dt = f(u, t) - (beta/2) D s(u, t) from t_max down to eps with RK45 at
 rtol = atol = 1e-5 (torchdiffeq's scipy_solver). That wrapper flattens the whole batch into one

@@ -1,7 +1,7 @@
 """The score parameterisation: one small, named place where a network's output becomes a score.
 
 Like EDM's preconditioning wrapper, `ScoreModel` holds everything between the raw network and the
-score the samplers use (physics.md 1, 2.5, 3). Only one channel carries noise in every process we
+score the samplers use (docs/theory.md 1, 2.5, 3). Only one channel carries noise in every process we
 train (passive: x; active with Tp = 0: eta; CLD: v), so only that channel's score is learned:
 
     s_theta(u, t) = -ell_t * [ net(u, t) + mix_t * u_s ],      s = scored channel,

@@ -1,4 +1,4 @@
-"""Exact score of a Gaussian mixture pushed through any of the linear SDEs (physics.md 4).
+"""Exact score of a Gaussian mixture pushed through any of the linear SDEs (docs/theory.md 4).
 
 Data p_0(x) = sum_i w_i N(x; mu_i, S_i) in R^d. At time t the state u = (x, aux) in R^{n d}
 (channel-first, flattened as (channel, coordinate)) is again a mixture with

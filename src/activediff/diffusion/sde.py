@@ -1,4 +1,4 @@
-"""One linear-SDE family: the passive, active and CLD forward processes (physics.md 1-3).
+"""One linear-SDE family: the passive, active and CLD forward processes (docs/theory.md 1-3).
 
 Each process acts independently on every data coordinate through a per-coordinate state of n
 channels (passive: x; active: x and the active noise eta; CLD: x and the velocity v):

@@ -1,4 +1,4 @@
-"""Splitting samplers: an exact linear-Gaussian step around an Euler score step (physics.md 3).
+"""Splitting samplers: an exact linear-Gaussian step around an Euler score step (docs/theory.md 3).
 
 In reverse time the reverse SDE of any process of the family is du = beta [-A u + D s] ds +
 sqrt(beta D) dW. Adding and subtracting the prior score -Sigma_inf^{-1} u splits it into
@@ -59,7 +59,7 @@ def exact_linear_step(sde: LinearSDE, d: float) -> tuple[np.ndarray, np.ndarray]
 
 def sscs_linear_step(sde: CLD, d: float) -> tuple[np.ndarray, np.ndarray]:
     """(mean matrix, covariance) of SSCS's analytic half step for CLD over beta-time d, in closed
-    form (physics.md 3, nv-tlabs/CLD-SGM): the forward CLD kernel applied to (x, -v)."""
+    form (docs/theory.md 3, nv-tlabs/CLD-SGM): the forward CLD kernel applied to (x, -v)."""
     if not isinstance(sde, CLD):
         raise ValueError(f"SSCS's closed-form step is for CLD only, got {sde.name}; use exact_linear_step")
     G = sde.Gamma

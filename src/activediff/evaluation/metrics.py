@@ -1,4 +1,4 @@
-"""Sample-quality metrics, each with an error bar (physics.md 2.6).
+"""Sample-quality metrics, each with an error bar (docs/theory.md 2.6).
 
 - kde_kl_bhattacharyya: the authors' analysis (scripts/quant_analysis.py of their fork, re-written):
   isotropic Gaussian KDE with absolute bandwidth h of data and generated points on a grid x grid

@@ -1,4 +1,4 @@
-"""Exact references for the 2D Ising model (J = 1, k_B = 1, K = 1/T; physics.md section 8).
+"""Exact references for the 2D Ising model (J = 1, k_B = 1, K = 1/T; docs/theory.md section 8).
 
 - Kaufman (1949) partition function of the finite L x L torus, in Beale's (1996) form, gives the
   exact <E>/N and the heat capacity at the lattice size of the data (the finite-size shift near T_c

@@ -1,4 +1,4 @@
-"""Equilibrium 2D Ising lattices by Metropolis Monte Carlo (periodic L x L, J = 1; physics.md 5).
+"""Equilibrium 2D Ising lattices by Metropolis Monte Carlo (periodic L x L, J = 1; docs/theory.md 5).
 
 `sample(L, T, n_samples, seed, **options)` returns int8 (n_samples, L, L) of +-1. Methods:
 
@@ -57,7 +57,7 @@ def _initial_lattices(rng: np.random.Generator, n: int, L: int, T: float, init: 
     """Hot start (+-1 at random) or cold start (all +1 or all -1, sign at random per chain).
 
     "auto" starts cold below T_c: a hot start quenched below T_c can stay in stripe states
-    far longer than any burn-in (physics.md 5), while the ordered phase is reached directly.
+    far longer than any burn-in (docs/theory.md 5), while the ordered phase is reached directly.
     """
     if init == "auto":
         init = "ordered" if T < CRITICAL_TEMPERATURE else "random"

@@ -1,12 +1,12 @@
-"""Score models on Ising lattices (physics.md 5, paper Fig 4 and A7): training data, sampling with
+"""Score models on Ising lattices (docs/theory.md 5, paper Fig 4 and A7): training data, sampling with
 the adaptive probability-flow ODE, discretisation, and the observables compared with the data.
 
 - Training data: each training replicate uses its own random subset of the validated lattices
-  (`LatticeData`), as floats +-1 (no centring, physics.md 5); every iteration draws its batch
+  (`LatticeData`), as floats +-1 (no centring, docs/theory.md 5); every iteration draws its batch
   from that subset with the iteration's seed (train.py), with replacement.
 - Sampling: prior -> adaptive RK45 probability-flow ODE (rtol = atol = 1e-5) down to eps, then
-  the final drift-only denoising step (physics.md 2.6), then discretisation to +-1.
-- Discretisation [A] (physics.md 5): "sign" (cutoff 0; an exact zero becomes +-1 at random from a
+  the final drift-only denoising step (docs/theory.md 2.6), then discretisation to +-1.
+- Discretisation [A] (docs/theory.md 5): "sign" (cutoff 0; an exact zero becomes +-1 at random from a
   seeded stream) or "batch_mean" (the authors' later code: -1 below the mean of all generated
   values of the set, +1 otherwise).
 - Observables per generated set: coarse-grained magnetisation M(n), n = 1..L, the two-point

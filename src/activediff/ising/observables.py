@@ -37,7 +37,7 @@ def abs_magnetization(lattices: np.ndarray) -> np.ndarray:
 def coarse_grained_magnetization(lattices: np.ndarray, sizes=None, chunk: int = 512) -> np.ndarray:
     """m_n(s) = mean over all L^2 positions of |box mean of s over an n x n box|, per configuration.
 
-    Periodic (wrap) boxes at stride 1 (physics.md 5 [A]), so m_1 = 1 for +-1 spins and m_L = |m|.
+    Periodic (wrap) boxes at stride 1 (docs/theory.md 5 [A]), so m_1 = 1 for +-1 spins and m_L = |m|.
     Box sums come exactly from an integer summed-area table of the lattice tiled 2 x 2.
     Returns an array (n_configs, len(sizes)); sizes default to 1..L.
     """

@@ -1,4 +1,4 @@
-"""Toy distributions of the paper (physics.md 4.3), drawn reproducibly from a seed.
+"""Toy distributions of the paper (docs/theory.md 4.3), drawn reproducibly from a seed.
 
 Gaussian-mixture sets (diamond, multigaussian) also expose their exact mixture, so that the exact
 score of the forward process is available (activediff.diffusion.scores).

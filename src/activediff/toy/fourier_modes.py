@@ -1,4 +1,4 @@
-"""Decay of Fourier modes of the forward kernel (paper A6; physics.md 2.2).
+"""Decay of Fourier modes of the forward kernel (paper A6; docs/theory.md 2.2).
 
 For a point mass at x0, |phat(q, t)| = exp(-q^2 Var_x(t) / 2), so the decay rate of mode q is
 (q^2 / 2) dVar_x/dt: constant at small t for passive diffusion, vanishing as t (stationary eta0)

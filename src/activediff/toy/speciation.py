@@ -1,4 +1,4 @@
-"""Speciation time (paper A8; Biroli et al. 2024; physics.md 6).
+"""Speciation time (paper A8; Biroli et al. 2024; docs/theory.md 6).
 
 Criterion: the curvature of log p_t along the top eigenvector of the data covariance changes sign
 when a(t)^2 Lambda = Delta_t, with a(t) the x-coefficient of the kernel mean and Delta_t the

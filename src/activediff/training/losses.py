@@ -1,4 +1,4 @@
-"""Denoising (passive) and hybrid (active, CLD) score matching, written once (physics.md 1, 2.5, 3).
+"""Denoising (passive) and hybrid (active, CLD) score matching, written once (docs/theory.md 1, 2.5, 3).
 
 Data x0 are perturbed with the model's regularised kernel, u_t = m_t x0 + L_t eps, and the
 network learns the noise eps_s of the scored channel s, since

@@ -17,7 +17,7 @@ from activediff.training.unet import UNet
 
 
 class MLP(nn.Module):
-    """The toy network (physics.md 2.6): `depth` hidden layers of `width` SiLU units on
+    """The toy network (docs/theory.md 2.6): `depth` hidden layers of `width` SiLU units on
     concat(flattened state, t); input n d + 1, output d."""
 
     def __init__(self, state_shape: tuple[int, ...], width: int = 128, depth: int = 4):

@@ -45,7 +45,7 @@ CHUNK = 100  # most iterations prepared on the host at once
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Hyper-parameters of one training run (config section `training`, physics.md 2.6)."""
+    """Hyper-parameters of one training run (config section `training`, docs/theory.md 2.6)."""
 
     checkpoints: tuple[int, ...]
     batch_size: int = 512

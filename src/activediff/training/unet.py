@@ -1,4 +1,4 @@
-"""Periodic-padding U-Net for lattice states, in the spirit of NCSN++ (Song et al. 2021, physics.md 2.6).
+"""Periodic-padding U-Net for lattice states, in the spirit of NCSN++ (Song et al. 2021, docs/theory.md 2.6).
 
 net(u, t) -> (batch, L, L): u (batch, n_channels, L, L) is the whole diffusion state (spins x and
 the auxiliary eta or v on the channel axis), t (batch,) the diffusion time; the output is the
