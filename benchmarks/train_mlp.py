@@ -34,7 +34,8 @@ from activediff.io import write_json
 from activediff.training.losses import ScoreMatchingLoss, batch_loss
 from activediff.diffusion.samplers import euler_maruyama, time_grid
 from activediff.diffusion.sde import make_sde
-from activediff.training.train import HostBatches, TrainSettings, build_score_model, resolve_device, train
+from activediff.devices import resolve_device
+from activediff.training.train import HostBatches, TrainSettings, build_score_model, train
 
 DATA = {"kind": "diamond", "B": 0.5, "std": 0.04}
 SDE = ("active", {"k": 1.0, "tau": 0.25, "Tp": 0.0, "Ta": 1.0, "eta0": "stationary"})

@@ -226,7 +226,7 @@ def test_summary_refuses_missing_basins():
 @pytest.mark.slow
 def test_test_run_alanine_model_outputs(test_run_dir):
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
-    seeds, n = cfg["training"]["seeds"], cfg["alanine"]["models"]["sampling"]["n_samples"]
+    seeds, n = cfg["training"]["seeds"], cfg["alanine"]["models"]["n_samples"]
     with np.load(test_run_dir / "results/alanine/dihedrals.npz", allow_pickle=False) as d:
         frames = (d["phi"], d["psi"])
     chart, record = read_chart(test_run_dir / "results/alanine/chart.json")
@@ -264,7 +264,7 @@ def test_config_change_reruns_only_its_dependents(test_run_dir, change):
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
     models = cfg["alanine"]["models"]
     if change == "n_samples":
-        models["sampling"]["n_samples"] += 1
+        models["n_samples"] += 1
     else:
         models["chart"] = "plain"
     changed = test_run_dir / f"alanine_models_{change}.yaml"

@@ -1,6 +1,7 @@
 """Lattice score models: training data, discretisation, observables and summaries, and a short
 real training + sampling run on L = 8 lattices through the library."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -16,6 +17,7 @@ from activediff.ising.models import (LatticeData, curve_distances, data_rows, di
                                      require_validated, sample_checkpoints, summarize)
 from activediff.ising.observables import abs_magnetization, energy_per_spin
 from activediff.diffusion.sde import make_sde
+from activediff.diffusion.settings import SamplingSettings
 from activediff.training.train import TrainSettings, train
 
 L = 8
@@ -164,7 +166,7 @@ def test_train_and_sample_tiny_lattice_models(tmp_path, lattices):
     torch.set_num_threads(1)
     data = LatticeData(lattices, 32, 0)
     net = dict(channels=4, channel_mult=[1, 2], num_res_blocks=1, attn_resolutions=[4])
-    sampling = dict(n_samples=3, eps=1e-3, rtol=1e-3, atol=1e-3, denoise=True, cutoff="sign", batch_size=3)
+    sampling = SamplingSettings(eps=1e-3, rtol=1e-3, atol=1e-3, denoise=True, batch_size=3)
     frames = []
     for name in ("passive", "active", "cld"):
         settings = TrainSettings(checkpoints=(2, 4), batch_size=2, lr=1e-3, mixed_score=name != "passive",
@@ -174,13 +176,13 @@ def test_train_and_sample_tiny_lattice_models(tmp_path, lattices):
               tmp_path / name / "state", device="cpu", progress=False)
         models = {i: load_score_model(p) for i, p in paths.items()}
         assert models[4].mixed_score == (name != "passive")
-        arrays, rows = sample_checkpoints(models, sampling, seed=9, keys=dict(T=2.0, sde=name, seed=0))
+        arrays, rows = sample_checkpoints(models, 3, sampling, "sign", seed=9, keys=dict(T=2.0, sde=name, seed=0))
         assert arrays["lattices"].shape == (2, 3, L, L) and arrays["lattices"].dtype == np.int8
         assert set(np.unique(arrays["lattices"])) <= {-1, 1} and (arrays["score_evals"] > 6).all()
         assert set(rows["iteration"]) == {2, 4} and set(rows["observable"]) >= {"M", "C", "energy", "score_evals"}
         frames.append(rows)
         if name == "cld":
-            one, _, _ = generate_lattices(models[4], 3, 9, rtol=1e-3, atol=1e-3, batch_size=1)
+            one, _, _ = generate_lattices(models[4], 3, 9, dataclasses.replace(sampling, batch_size=1))
             assert np.array_equal(one, arrays["lattices"][1])
     per_seed = pd.concat(frames)
     d = curve_distances(per_seed, data_rows(lattices, 2.0))
@@ -204,7 +206,7 @@ def test_ising_model_outputs_of_test_run(test_run_dir):
                 path = test_run_dir / f"results/samples/ising_T{float(T):g}/{sde}/seed{seed}.npz"
                 with np.load(path) as f:
                     lat, iters = f["lattices"], f["iters"]
-                n = models["sampling"]["n_samples"]
+                n = models["n_samples"]
                 assert lat.dtype == np.int8 and lat.shape == (len(iterations), n, cfg["ising"]["L"], cfg["ising"]["L"])
                 assert list(iters) == iterations and set(np.unique(lat)) <= {-1, 1}
     summary = pd.read_csv(test_run_dir / "results/metrics/ising.csv")
@@ -230,7 +232,7 @@ def test_cutoff_change_resamples_without_retraining(test_run_dir):
     from test_workflow import job_counts
 
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
-    models = dict(cfg["ising_models"], sampling=dict(cfg["ising_models"]["sampling"], cutoff="batch_mean"))
+    models = dict(cfg["ising_models"], cutoff="batch_mean")
     changed = test_run_dir / "changed_cutoff.yaml"
     changed.write_text(yaml.safe_dump({"ising_models": models}))
     try:

@@ -20,7 +20,7 @@ from activediff.io import InputError
 from activediff.training.losses import ScoreMatchingLoss
 from activediff.diffusion.scores import score as exact_score
 from activediff.diffusion.sde import make_sde
-from activediff.training.train import TrainSettings, build_score_model, resolve_device, train
+from activediff.training.train import TrainSettings, build_score_model, train
 
 DATA = {"kind": "multigaussian_1d", "mean": 1.2, "std": 0.5}
 SMALL = dict(checkpoints=(30, 60), batch_size=64, log_every=10, resume_every=10)
@@ -190,17 +190,6 @@ def test_checkpoint_rebuilds_the_score_model(tmp_path):
     assert payload["iteration"] == 60 and payload["spec"]["sde"]["params"]["eta0"] == "zero"
     assert not torch.equal(payload["model"]["layers.0.weight"], payload["ema"]["layers.0.weight"])
 
-
-def test_device_selection():
-    assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    if torch.cuda.is_available():
-        assert resolve_device("cuda").type == "cuda"
-    else:
-        with pytest.raises(RuntimeError, match="cuda requested"):
-            resolve_device("cuda")
-    with pytest.raises(ValueError, match="auto, cpu or cuda"):
-        resolve_device("tpu")
 
 
 def test_settings_validation():

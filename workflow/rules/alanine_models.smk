@@ -42,6 +42,7 @@ rule sample_alanine:
         samples="results/samples/alanine/{sde}/seed{seed}.npz",
         basins="results/metrics/alanine/{sde}/seed{seed}.csv",
     params:
+        n_samples=config["alanine"]["models"]["n_samples"],
         sampling=config["alanine"]["models"]["sampling"],
         seed=lambda wc: alanine_model_sampling_seed(wc.sde, wc.seed),
         n_bootstrap=config["alanine"]["bootstrap_samples"],
@@ -57,7 +58,7 @@ rule sample_alanine:
     resources:
         mem_mb=2000,
         # minutes: ~200 score evaluations per sample, ~10,000 samples a minute on one CPU thread
-        runtime=lambda wc, attempt: attempt * (10 + config["alanine"]["models"]["sampling"]["n_samples"] // 2000),
+        runtime=lambda wc, attempt: attempt * (10 + config["alanine"]["models"]["n_samples"] // 2000),
         gpu=1 if config["device"] == "cuda" else 0,
     conda:
         f"{ENVS}/torch.yaml"

@@ -28,8 +28,7 @@ rule analytic_sample:
         sde=lambda wc: sde_params(wc.sde),
         dt=lambda wc: float(wc.dt),
         n_samples=config["analytic"]["n_samples"],
-        eps=config["analytic"]["sampling_eps"],
-        denoise=config["analytic"]["denoise"],
+        sampling=config["analytic"]["sampling"],
         seed=lambda wc: derive_seed(config["seed"], "analytic_sample", wc.dataset),
     log:
         "logs/analytic_sample/{dataset}_{sde}_dt{dt}.log",
@@ -128,6 +127,8 @@ rule fig_analytic_scatter:
         dataset=lambda wc: SCATTER_FIGURES[wc.fig],
         sdes=config["analytic"]["sdes"],
         dts=[float(dt) for dt in config["analytic"]["dt_grid"]],
+        # the process of each samples input, in analytic_samples' order (process outer)
+        sample_sdes=[sde for sde in config["analytic"]["sdes"] for _ in config["analytic"]["dt_grid"]],
     wildcard_constraints:
         fig="|".join(SCATTER_FIGURES) or "none",
     log:

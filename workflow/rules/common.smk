@@ -223,7 +223,7 @@ def learned_plan(dataset, sde):
     plan = []
     if dataset in cfg["em_datasets"] or dataset in cfg["split_datasets"]:
         plan += [["learned_em", final, dt] for dt in grid]
-    if dataset in cfg["em_datasets"] and cfg["ode"]["enabled"]:
+    if dataset in cfg["em_datasets"] and cfg["ode"]:
         plan.append(["learned_ode", final, 0.0])
     if dataset in cfg["split_datasets"] and sde in ("active", "cld"):
         plan += [["learned_split", final, dt] for dt in grid]
@@ -234,11 +234,15 @@ def learned_plan(dataset, sde):
     return plan
 
 
+def learned_model_iterations(dataset, sde):
+    """The checkpoint iterations a sampling job reads, in the order of its inputs."""
+    return sorted({it for _, it, _ in learned_plan(dataset, sde)})
+
+
 def learned_model_inputs(wildcards):
     """The checkpoints a sampling job reads."""
-    iterations = sorted({it for _, it, _ in learned_plan(wildcards.dataset, wildcards.sde)})
     return [f"results/models/{wildcards.dataset}/{wildcards.sde}/seed{wildcards.seed}/ckpt_{it}.pt"
-            for it in iterations]
+            for it in learned_model_iterations(wildcards.dataset, wildcards.sde)]
 
 
 def learned_sample_files(dataset=None):
@@ -291,13 +295,6 @@ def diagnostics_checkpoints(sde):
         raise ValueError(f"config: diagnostics.seeds {missing} are not in training.seeds {training_seeds()}")
     return [f"results/models/{cfg['dataset']}/{sde}/seed{seed}/ckpt_{final_iteration(cfg['dataset'])}.pt"
             for seed in cfg["seeds"]]
-
-
-def diagnostics_parity(sde):
-    """Time-reversal parity of the channels in the entropy production (CLD velocity: config)."""
-    if sde == "cld":
-        return [1, -1 if config["diagnostics"]["entropy"]["cld_velocity_parity"] == "odd" else 1]
-    return None
 
 
 def diagnostics_targets():

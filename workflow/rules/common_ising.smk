@@ -42,6 +42,11 @@ def ising_model_temperatures():
     return [ising_tag(T) for T in config["ising_models"]["temperatures"]]
 
 
+def ising_checkpoint_iterations():
+    """Checkpoint iterations of every lattice model, increasing (the order of the rules' outputs)."""
+    return sorted(int(i) for i in config["ising_models"]["training"]["checkpoints"])
+
+
 def ising_training_params(sde):
     """TrainSettings of one process: the section, with score mixing where configured."""
     cfg = config["ising_models"]
@@ -63,8 +68,7 @@ def ising_training_minutes():
 
 def ising_sampling_minutes():
     """Runtime resource of a sampling job: ~300 score evaluations per lattice, ~1 ms each."""
-    s, t = config["ising_models"]["sampling"], config["ising_models"]["training"]
-    return 10 + s["n_samples"] * len(t["checkpoints"]) // 200
+    return 10 + config["ising_models"]["n_samples"] * len(ising_checkpoint_iterations()) // 200
 
 
 def ising_model_observables():

@@ -20,6 +20,8 @@ rule diagnostics_response:
         passive=sde_params("passive"),
         active=sde_params("active"),
         response=config["diagnostics"]["response"],
+        score_time=config["learned"]["sampling"]["eps"],  # the learned passive score at the sampling eps
+        seeds=config["diagnostics"]["seeds"],
         seed=derive_seed(config["seed"], "diagnostics", "response"),
     log:
         log_path("diagnostics_response"),
@@ -45,7 +47,7 @@ rule diagnostics_entropy:
         dataset=lambda wc: toy_params(config["diagnostics"]["dataset"]),
         sde=lambda wc: sde_params(wc.sde),
         entropy=config["diagnostics"]["entropy"],
-        parity=lambda wc: diagnostics_parity(wc.sde),
+        seeds=config["diagnostics"]["seeds"],
         seed=lambda wc: derive_seed(config["seed"], "diagnostics", "entropy", wc.sde),
     log:
         "logs/diagnostics_entropy/{sde}.log",

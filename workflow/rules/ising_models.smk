@@ -14,7 +14,7 @@ rule train_ising:
     output:
         checkpoints=expand(
             "results/models/ising_T{{T}}/{{sde}}/seed{{seed}}/ckpt_{iters}.pt",
-            iters=config["ising_models"]["training"]["checkpoints"],
+            iters=ising_checkpoint_iterations(),
         ),
         log_csv="results/models/ising_T{T}/{sde}/seed{seed}/train_log.csv",
     params:
@@ -51,7 +51,10 @@ rule sample_ising:
         samples="results/samples/ising_T{T}/{sde}/seed{seed}.npz",
         observables="results/metrics/ising/T{T}/{sde}/seed{seed}.csv",
     params:
+        iters=ising_checkpoint_iterations(),
+        n_samples=config["ising_models"]["n_samples"],
         sampling=config["ising_models"]["sampling"],
+        cutoff=config["ising_models"]["cutoff"],
         seed=lambda wc: derive_seed(config["seed"], "ising_sample", wc.T, wc.sde, int(wc.seed)),
         device=config["device"],
     wildcard_constraints:
@@ -89,6 +92,8 @@ rule ising_model_summary:
             category="Ising",
             labels={"table": "lattice observables over training seeds"},
         ),
+    params:
+        temperatures=[float(T) for T in ising_model_temperatures()],  # of the lattices inputs, in order
     log:
         "logs/ising_model_summary/all.log",
     resources:

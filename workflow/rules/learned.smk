@@ -10,9 +10,9 @@ rule learned_sample:
         "results/samples/{dataset}/{sde}/learned/seed{seed}.npz",
     params:
         plan=lambda wc: learned_plan(wc.dataset, wc.sde),
+        iters=lambda wc: learned_model_iterations(wc.dataset, wc.sde),
         n_samples=config["learned"]["n_samples"],
-        eps=config["analytic"]["sampling_eps"],
-        ode=config["learned"]["ode"],
+        sampling=config["learned"]["sampling"],
         seed=lambda wc: derive_seed(config["seed"], "learned_sample", wc.dataset, wc.sde, wc.seed),
     wildcard_constraints:
         seed=r"\d+",
@@ -145,6 +145,8 @@ rule fig_learned_iterations:
     params:
         datasets=config["learned"]["iteration_datasets"],
         sdes=config["learned"]["sdes"],
+        # (dataset, process) of each samples input, in expand's order (dataset outer)
+        panels=[[ds, sde] for ds in config["learned"]["iteration_datasets"] for sde in config["learned"]["sdes"]],
         iterations=iteration_figure_checkpoints(),
         dt=config["learned"]["iteration_dt"],
     log:

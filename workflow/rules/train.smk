@@ -1,6 +1,7 @@
 # Training of the MLP score models (docs/theory.md 1-3, 2.6) on the toy sets and the alanine
 # dihedrals: one job per (dataset, process, seed) trains one network and writes every checkpoint
-# of config training.checkpoints plus its log.
+# of config training.checkpoints plus its log. Checkpoint outputs are listed in increasing
+# iteration order, the order of the run's TrainSettings.checkpoints (the script pairs the two).
 # Dataset `alanine` (the (phi, psi) models of workflow/rules/alanine_models.smk) trains the same
 # way on the dihedral frames, which it reads as inputs (common_alanine.smk: training_inputs).
 # Datasets listed in training.extended train on that longer schedule (rule train_extended: the
@@ -15,7 +16,7 @@ rule train_mlp:
     output:
         checkpoints=expand(
             "results/models/{{dataset}}/{{sde}}/seed{{seed}}/ckpt_{iters}.pt",
-            iters=config["training"]["checkpoints"],
+            iters=checkpoint_iterations(),
         ),
         log_csv="results/models/{dataset}/{sde}/seed{seed}/train_log.csv",
     params:
@@ -48,7 +49,7 @@ use rule train_mlp as train_extended with:
     output:
         checkpoints=expand(
             "results/models/{{dataset}}/{{sde}}/seed{{seed}}/ckpt_{iters}.pt",
-            iters=config["training"]["extended"]["checkpoints"],
+            iters=sorted(config["training"]["extended"]["checkpoints"]),
         ),
         log_csv="results/models/{dataset}/{sde}/seed{seed}/train_log.csv",
     wildcard_constraints:

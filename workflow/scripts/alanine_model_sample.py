@@ -11,18 +11,18 @@ from activediff.alanine.models import read_chart, sample_dihedrals  # noqa: E402
 from activediff.alanine.basins import basin_populations  # noqa: E402
 from activediff.training.checkpoints import load_score_model  # noqa: E402
 from activediff.io import save_npz, write_csv  # noqa: E402
-from activediff.training.train import resolve_device  # noqa: E402
+from activediff.devices import resolve_device  # noqa: E402
+from activediff.diffusion.settings import SamplingSettings  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 device = resolve_device(p.device)
 model = load_score_model(snakemake.input.checkpoint, device=device)
 chart, _ = read_chart(snakemake.input.chart)
-s = p.sampling
+settings = SamplingSettings.from_config(p.sampling, "alanine.models.sampling")
 start = time.perf_counter()
-out = sample_dihedrals(model, chart, s["n_samples"], p.seed, s["eps"], s["rtol"], s["atol"], s["denoise"],
-                       s["batch_size"], device)
-log.info("%d samples in %.1f s on %s, %.0f score evaluations per sample", s["n_samples"],
+out = sample_dihedrals(model, chart, p.n_samples, p.seed, settings, device)
+log.info("%d samples in %.1f s on %s, %.0f score evaluations per sample", p.n_samples,
          time.perf_counter() - start, device, out["score_evals"].mean())
 save_npz(snakemake.output.samples, **out)
 table = basin_populations(out["phi"], out["psi"], block_length=1, n_bootstrap=p.n_bootstrap, seed=p.bootstrap_seed)

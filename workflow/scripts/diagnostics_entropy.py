@@ -6,11 +6,13 @@ from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])
 from activediff.diagnostics.tables import entropy_tables, load_inputs  # noqa: E402
+from activediff.diagnostics.settings import EntropySettings  # noqa: E402
 from activediff.diffusion.sde import make_sde  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
-mix, models = load_inputs(p.dataset, snakemake.input.models)
-table = entropy_tables(mix, make_sde(snakemake.wildcards.sde, **p.sde), models, p.entropy, p.seed, p.parity, log)
+mix, models = load_inputs(p.dataset, p.seeds, snakemake.input.models)
+settings = EntropySettings.from_config(p.entropy)
+table = entropy_tables(mix, make_sde(snakemake.wildcards.sde, **p.sde), models, settings, p.seed, log)
 table.insert(0, "dataset", p.dataset_name)
 write_csv(snakemake.output[0], table)

@@ -7,9 +7,8 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 data = load_npz(snakemake.input.data, ("x",))["x"]
 samples = {}
-for path in snakemake.input.samples:
+for sde, path in zip(p.sample_sdes, snakemake.input.samples):
     arrays = load_npz(path, ("x", "dt"))
-    sde = path.split("/")[-3]
     samples[(sde, float(arrays["dt"]))] = arrays["x"]
 fig = scatter_grid(data, samples, p.sdes, p.dts,
                    f"{p.dataset}: reverse diffusion with the exact score, Euler-Maruyama, no denoising")

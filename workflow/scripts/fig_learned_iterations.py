@@ -11,8 +11,7 @@ for ds, path in zip(p.datasets, snakemake.input.data):
     for sde in p.sdes:
         data[(ds, sde)] = x
 samples = {}
-for path in snakemake.input.samples:
-    ds, sde = path.split("/")[-4:-2]  # results/samples/{dataset}/{sde}/learned/seed{seed}.npz
+for (ds, sde), path in zip(p.panels, snakemake.input.samples):
     s = load_npz(path, ("sampler", "iters", "dt", "x"))
     for sampler, iters, dt, x in zip(s["sampler"], s["iters"], s["dt"], s["x"]):
         if sampler == "learned_em" and abs(dt - p.dt) < 1e-12:

@@ -7,8 +7,7 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 data = load_npz(snakemake.input.data, ("x",))["x"]
 samples, dts = {}, []
-for path in snakemake.input.samples:
-    sde = path.split("/")[-3]  # results/samples/{dataset}/{sde}/learned/seed{seed}.npz
+for sde, path in zip(p.sdes, snakemake.input.samples):  # one input per process, in order
     s = load_npz(path, ("sampler", "iters", "dt", "x"))
     for sampler, iters, dt, x in zip(s["sampler"], s["iters"], s["dt"], s["x"]):
         if sampler == "learned_em" and iters == p.iters:

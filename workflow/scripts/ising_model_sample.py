@@ -1,6 +1,5 @@
 """Sample every checkpoint of one lattice model (PF-ODE, denoising, discretisation) and compute
 the observables of each generated set."""
-import re
 import time
 
 import torch
@@ -11,17 +10,18 @@ log = log_to(snakemake.log[0])
 from activediff.training.checkpoints import load_score_model  # noqa: E402
 from activediff.io import save_npz, write_csv  # noqa: E402
 from activediff.ising.models import sample_checkpoints  # noqa: E402
-from activediff.training.train import resolve_device  # noqa: E402
+from activediff.devices import resolve_device  # noqa: E402
+from activediff.diffusion.settings import SamplingSettings  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 device = resolve_device(p.device)
-models = {int(re.search(r"ckpt_(\d+)\.pt$", path).group(1)): load_score_model(path, device=device)
-          for path in snakemake.input.checkpoints}
+settings = SamplingSettings.from_config(p.sampling, "ising_models.sampling")
+models = {int(it): load_score_model(path, device=device) for it, path in zip(p.iters, snakemake.input.checkpoints)}
 start = time.perf_counter()
-arrays, rows = sample_checkpoints(models, p.sampling, p.seed, device, keys=dict(T=float(wc.T), sde=wc.sde,
-                                                                                seed=int(wc.seed)), log=log)
-log.info("%d checkpoints x %d lattices in %.1f s on %s", len(models), p.sampling["n_samples"],
+arrays, rows = sample_checkpoints(models, p.n_samples, settings, p.cutoff, p.seed, device,
+                                  keys=dict(T=float(wc.T), sde=wc.sde, seed=int(wc.seed)), log=log)
+log.info("%d checkpoints x %d lattices in %.1f s on %s", len(models), p.n_samples,
          time.perf_counter() - start, device)
 save_npz(snakemake.output.samples, **arrays)
 write_csv(snakemake.output.observables, rows)

@@ -1,7 +1,5 @@
 """Gather the lattice models' observables: per-seed rows, the data's rows, means and standard
 errors over training seeds (results/metrics/ising.csv) and the M(n) distances to the data."""
-import re
-
 import pandas as pd
 
 from activediff.io import log_to
@@ -13,8 +11,8 @@ from activediff.ising.models import curve_distances, data_rows, require_validate
 
 per_seed = pd.concat([pd.read_csv(f) for f in snakemake.input.observables], ignore_index=True)
 data, validated = [], {}
-for lattices, validation in zip(snakemake.input.lattices, snakemake.input.validations):
-    T = float(re.search(r"/T([0-9.]+)/lattices\.npz$", lattices).group(1))
+for T, lattices, validation in zip(snakemake.params.temperatures, snakemake.input.lattices,
+                                  snakemake.input.validations):
     validated[T] = bool(require_validated(validation, log)["passed"])
     data.append(data_rows(load_lattices(lattices), T))
 data = pd.concat(data, ignore_index=True)

@@ -1,5 +1,4 @@
 """Train one score model on one temperature's validated Ising lattices; writes every checkpoint."""
-from pathlib import Path
 
 from activediff.io import log_to
 
@@ -17,7 +16,7 @@ data = LatticeData(load_lattices(snakemake.input.lattices, L=p.L), p.n_train, de
                    source=snakemake.input.lattices)
 settings = TrainSettings.from_config(p.training)
 sde = make_sde(snakemake.wildcards.sde, **p.sde)
-paths = {int(Path(f).stem.removeprefix("ckpt_")): f for f in snakemake.output.checkpoints}
+paths = dict(zip(settings.checkpoints, snakemake.output.checkpoints))  # both in increasing order
 log.info("training %s (mixed score %s) at T = %g on %d lattices, seed %d, %d iterations of batch %d, "
          "device %s, %d thread(s)", sde, settings.mixed_score, p.T, data.lattices.shape[0], p.seed,
          settings.iterations, settings.batch_size, p.device, snakemake.threads)

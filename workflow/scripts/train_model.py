@@ -1,7 +1,6 @@
 """Train one score model on a toy set or on the alanine dihedrals; writes every configured
 checkpoint and the training log."""
 import functools
-from pathlib import Path
 
 from activediff.io import log_to
 
@@ -17,7 +16,7 @@ dataset = dict(p.dataset)
 kind = dataset.pop("kind")
 settings = TrainSettings.from_config(p.training)
 sde = make_sde(snakemake.wildcards.sde, **p.sde)
-paths = {int(Path(f).stem.removeprefix("ckpt_")): f for f in snakemake.output.checkpoints}
+paths = dict(zip(settings.checkpoints, snakemake.output.checkpoints))  # both in increasing order
 if kind == ALANINE_KIND:   # frames of results/alanine/dihedrals.npz in the recorded chart
     data_fn, data_spec = training_data(snakemake.input.dihedrals, snakemake.input.chart)
 else:

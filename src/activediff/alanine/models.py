@@ -31,6 +31,7 @@ import numpy as np
 from activediff.alanine.basins import wrap_degrees
 from activediff.io import InputError, load_npz
 from activediff.diffusion.ode_sampler import probability_flow_samples
+from activediff.diffusion.settings import SamplingSettings
 
 CHARTS = ("lowest_density", "plain")
 DATA_KIND = "alanine_dihedrals"   # training dataset kind of train_model.py
@@ -140,14 +141,14 @@ def training_data(dihedrals_path, chart_path):
     return dihedral_data_fn(data["phi"], data["psi"], chart), dict(record, kind=DATA_KIND)
 
 
-def sample_dihedrals(model, chart: DihedralChart, n_samples: int, seed: int, eps: float = 1e-3,
-                     rtol: float = 1e-5, atol: float = 1e-5, denoise: bool = False, batch_size: int = 4096,
+def sample_dihedrals(model, chart: DihedralChart, n_samples: int, seed: int, settings: SamplingSettings,
                      device=None) -> dict[str, np.ndarray]:
     """n_samples from a trained (phi, psi) score model with the adaptive probability-flow ODE
     (per-sample seeds and steps), mapped back to degrees in [-180, 180). Returns phi, psi, the
     raw chart coordinates x (n, 2) and the score evaluations per sample."""
-    x, evals = probability_flow_samples(model.sde, model, (2,), n_samples, seed, eps, rtol, atol,
-                                        denoise=denoise, batch_size=batch_size, device=device)
+    s = settings
+    x, evals = probability_flow_samples(model.sde, model, (2,), n_samples, seed, s.eps, s.rtol, s.atol,
+                                        denoise=s.denoise, batch_size=s.batch_size, device=device)
     if not np.all(np.isfinite(x)):
         raise FloatingPointError(f"{int((~np.isfinite(x)).any(axis=1).sum())} generated samples are not finite")
     phi, psi = chart.from_chart(x)

@@ -54,7 +54,7 @@ import torch
 from activediff.diffusion.linalg import apply, cholesky
 from activediff.diffusion.samplers import euler_maruyama, sample_noise
 from activediff.diffusion.scores import GaussianMixture, log_density
-from activediff.diffusion.sde import LinearSDE
+from activediff.diffusion.sde import LinearSDE, Passive
 
 F64 = torch.float64
 
@@ -64,12 +64,9 @@ def diffusion_coefficient(sde: LinearSDE, t: float) -> np.ndarray:
     return 0.5 * float(sde.beta(t)) * np.asarray(sde.diffusion_matrix, dtype=np.float64)
 
 
-PARITY = {"passive": (1,), "active": (1, 1), "cld": (1, -1)}
-
-
 def default_parity(sde: LinearSDE) -> tuple[int, ...]:
-    """Time-reversal signature of the channels: CLD's velocity is odd, everything else even."""
-    return PARITY.get(sde.name, (1,) * sde.n_channels)
+    """Time-reversal signature of the channels, as the process states it (CLD's velocity odd)."""
+    return tuple(sde.parity)
 
 
 def irreversible_drift_matrix(sde: LinearSDE, parity=None) -> np.ndarray:
@@ -251,7 +248,7 @@ def total_entropy_production(sde: LinearSDE, mix: GaussianMixture, u0: torch.Ten
                              t0: float, t1: float) -> np.ndarray:
     """Delta s_tot per sample for the passive process between states u0 at t0 and u1 at t1
     ((n, 1, d) each): system part -ln p_t1(u1) + ln p_t0(u0), medium part -(k/2T)(|u1|^2 - |u0|^2)."""
-    if sde.name != "passive":
+    if not isinstance(sde, Passive):
         raise ValueError("total_entropy_production: the medium term is a total derivative only for "
                          f"the passive process, got {sde!r}")
     system = log_density(mix, sde, u0, t0) - log_density(mix, sde, u1, t1)

@@ -13,8 +13,6 @@ process, with the exact and the learned scores; for passive also the fluctuation
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import torch
@@ -24,16 +22,18 @@ from activediff.diagnostics import response as rs
 from activediff.training.checkpoints import load_score_model
 from activediff.toy.data import mixture_for
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn
-from activediff.diffusion.sde import LinearSDE
+from activediff.diffusion.sde import LinearSDE, Passive
+from activediff.diagnostics.settings import EntropySettings, ResponseSettings
 
 
-def load_inputs(dataset: dict, model_paths) -> tuple[GaussianMixture, dict]:
+def load_inputs(dataset: dict, seeds, model_paths) -> tuple[GaussianMixture, dict]:
     """The toy set's exact mixture (its config entry, with `kind`) and the checkpoints by training
-    seed (paths results/models/{dataset}/{sde}/seed{seed}/ckpt_{iters}.pt)."""
+    seed (seeds[i] trained model_paths[i])."""
     params = dict(dataset)
     mix = mixture_for(params.pop("kind"), **params)
-    models = {int(re.search(r"seed(\d+)/", str(path)).group(1)): load_score_model(path) for path in model_paths}
-    return mix, models
+    if len(seeds) != len(model_paths):
+        raise ValueError(f"diagnostics: {len(seeds)} seeds for {len(model_paths)} checkpoints")
+    return mix, {int(s): load_score_model(path) for s, path in zip(seeds, model_paths)}
 
 
 def _curve_rows(process, estimator, seed, times, R, se):
@@ -51,27 +51,26 @@ def _learned_scores(model, traj: np.ndarray, t: float, batch: int = 65536) -> np
     return out[:, 0].to(torch.float64).numpy().reshape(traj.shape)
 
 
-def response_tables(mix: GaussianMixture, passive: LinearSDE, active: LinearSDE, models: dict, cfg: dict,
-                    seed: int, log=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(curves, errors). models: training seed -> passive score model; cfg: the config's
-    diagnostics.response section. Relative L2 errors over lags 0..horizon, SE by jackknife over
+def response_tables(mix: GaussianMixture, passive: LinearSDE, active: LinearSDE, models: dict,
+                    cfg: ResponseSettings, seed: int, log=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(curves, errors). models: training seed -> passive score model. Relative L2 errors over lags 0..horizon, SE by jackknife over
     chains (the reference's own noise is reported as the kick row's value)."""
     curves, errors = [], []
     # -- Langevin in the potential of p_eps --------------------------------------------------
-    target = rs.smoothed_mixture(mix, passive, cfg["score_time"])
-    process = rs.langevin_mixture(target, cfg["langevin_D"], cfg["langevin_dt"])
-    every = cfg["record_every"]
-    lags = int(round(cfg["horizon"] / (cfg["langevin_dt"] * every)))
-    times = np.arange(lags + 1) * cfg["langevin_dt"] * every
-    idx = range(cfg["n_chains"])
-    traj = rs.simulate(process, rs.stationary_initial(process, seed, idx), seed, idx, cfg["n_steps"], every).numpy()
-    kick, kick_se = rs.kick_response(process, seed + 1, cfg["n_kicks"], lags * every, every, cfg["kick"],
-                                     first_index=cfg["n_chains"])
+    target = rs.smoothed_mixture(mix, passive, cfg.score_time)
+    process = rs.langevin_mixture(target, cfg.langevin_D, cfg.langevin_dt)
+    every = cfg.record_every
+    lags = cfg.langevin_lags
+    times = np.arange(lags + 1) * cfg.langevin_dt * every
+    idx = range(cfg.n_chains)
+    traj = rs.simulate(process, rs.stationary_initial(process, seed, idx), seed, idx, cfg.n_steps, every).numpy()
+    kick, kick_se = rs.kick_response(process, seed + 1, cfg.n_kicks, lags * every, every, cfg.kick,
+                                     first_index=cfg.n_chains)
     exact = process.score(torch.as_tensor(traj.reshape(-1, traj.shape[-1]))).numpy().reshape(traj.shape)
     curves.append(_curve_rows("langevin_mixture", "kick", -1, times, kick, kick_se))
     errors.append(dict(process="langevin_mixture", estimator="kick", seed=-1, rel_l2=0.0,
                        rel_l2_se=float(np.linalg.norm(kick_se) / np.linalg.norm(kick)), score_rel_error=np.nan))
-    runs = [("score_exact", -1, exact)] + [("score_learned", s, _learned_scores(m, traj, cfg["score_time"]))
+    runs = [("score_exact", -1, exact)] + [("score_learned", s, _learned_scores(m, traj, cfg.score_time))
                                            for s, m in sorted(models.items())] + [("gaussian", -1, None)]
     for name, s, scores in runs:
         R, se = rs.gfdt_response(traj, scores, lags) if scores is not None else rs.gaussian_response(traj, lags)
@@ -83,13 +82,13 @@ def response_tables(mix: GaussianMixture, passive: LinearSDE, active: LinearSDE,
         if log:
             log.info("langevin_mixture %s seed %d: relative L2 error %.3f +- %.3f", name, s, err, err_se)
     # -- stationary active OU: R = e^{At} ----------------------------------------------------
-    ou = rs.linear_ou(active, cfg["ou_dt"])
-    lags = int(round(cfg["ou_horizon"] / cfg["ou_dt"]))
-    times = np.arange(lags + 1) * cfg["ou_dt"]
+    ou = rs.linear_ou(active, cfg.ou_dt)
+    lags = cfg.ou_lags
+    times = np.arange(lags + 1) * cfg.ou_dt
     exact_R = rs.exact_response(active, times)
-    traj = rs.simulate(ou, rs.stationary_initial(ou, seed + 2, idx), seed + 2, idx, cfg["ou_steps"], 1).numpy()
+    traj = rs.simulate(ou, rs.stationary_initial(ou, seed + 2, idx), seed + 2, idx, cfg.ou_steps, 1).numpy()
     scores = ou.score(torch.as_tensor(traj.reshape(-1, 2))).numpy().reshape(traj.shape)
-    kick, kick_se = rs.kick_response(ou, seed + 3, 16, lags, 1, cfg["kick"])
+    kick, kick_se = rs.kick_response(ou, seed + 3, 16, lags, 1, cfg.kick)
     curves += [_curve_rows("active_ou", "expm", -1, times, exact_R, np.zeros_like(exact_R)),
                _curve_rows("active_ou", "kick", -1, times, kick, kick_se)]
     errors.append(dict(process="active_ou", estimator="kick", seed=-1, rel_l2=rs.relative_l2(kick, exact_R),
@@ -102,7 +101,7 @@ def response_tables(mix: GaussianMixture, passive: LinearSDE, active: LinearSDE,
                            score_rel_error=0.0 if sc is not None else np.nan))
     errors = pd.DataFrame(errors)
     errors["reference"] = np.where(errors["process"] == "active_ou", "expm", "kick")
-    errors["horizon"] = np.where(errors["process"] == "active_ou", cfg["ou_horizon"], cfg["horizon"])
+    errors["horizon"] = np.where(errors["process"] == "active_ou", cfg.ou_horizon, cfg.horizon)
     return pd.concat(curves, ignore_index=True), errors
 
 
@@ -112,18 +111,19 @@ def _pi_rows(sde_name, direction, score, seed, times, terms):
                          "t_start": times, "t_end": times, "value": terms.mean(1), "se": se})
 
 
-def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: dict, seed: int, parity=None,
+def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: EntropySettings, seed: int,
                    log=None) -> pd.DataFrame:
     """Tidy rows of one process: Pi(t) forward/reverse x exact/learned (+ the closed form for
     Gaussian data of the same mean and covariance); for passive also, per window of the time
     grid, <exp(-Delta s_tot)>, <Delta s_tot> and int Pi dt, and the two means over the whole range."""
-    coarse = np.geomspace(cfg["t_min"], sde.t_max, cfg["n_times"])
-    refine = cfg["refine"]
+    parity = cfg.parity(sde)
+    coarse = np.geomspace(cfg.t_min, sde.t_max, cfg.n_times)
+    refine = cfg.refine
     fine = np.exp(np.interp(np.arange((len(coarse) - 1) * refine + 1) / refine, np.arange(len(coarse)),
                             np.log(coarse)))
-    n = cfg["n_samples"]
-    rev = dict(coord_shape=(mix.dim,), n=n, seed=seed + 1, steps_per_interval=cfg["steps_per_interval"],
-               max_step=cfg["max_step"], parity=parity)
+    n = cfg.n_samples
+    rev = dict(coord_shape=(mix.dim,), n=n, seed=seed + 1, steps_per_interval=cfg.steps_per_interval,
+               max_step=cfg.max_step, parity=parity)
     exact = exact_score_fn(mix, sde)
     fwd_exact = ep.forward_rates(sde, mix, exact, fine, n, seed, parity)
     rows = [_pi_rows(sde.name, "forward", "exact", -1, fine, fwd_exact),
@@ -140,7 +140,7 @@ def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: dict
                              ep.reverse_rates(sde, model, coarse[::-1], **rev)[::-1]))
         if log:
             log.info("%s: learned seed %d done", sde.name, s)
-    if sde.name == "passive":
+    if isinstance(sde, Passive):  # the medium entropy is a total derivative (Seifert) only here
         windows = list(zip(coarse[:-1], coarse[1:]))
         ds = ep.window_entropy(sde, mix, windows, n, seed + 2)
         for w, (t0, t1) in enumerate(windows):

@@ -55,10 +55,10 @@ def scored_channel(sde: LinearSDE) -> int:
 
 
 def _numerical_eps_pattern(sde: LinearSDE) -> np.ndarray:
-    """Where the authors' code adds numerical_eps: M11, M12 and M22 for the active process, the
-    diagonal for CLD and the passive process."""
+    """Where the authors' code adds numerical_eps (the process says: M11, M12 and M22 for the
+    active process, the diagonal for CLD and the passive process)."""
     n = sde.n_channels
-    return np.ones((n, n)) if sde.name == "active" else np.eye(n)
+    return np.ones((n, n)) if sde.numerical_eps_entries == "block" else np.eye(n)
 
 
 def regularised_cov(sde: LinearSDE, t, numerical_eps: float = 0.0):
@@ -73,7 +73,7 @@ def mixed_variance(sde: LinearSDE, t):
     """V_t of the mixed score -u_s/V_t (as the authors' code): the stationary variance T/k
     (passive) and Ta/tau (active, either eta0 convention); for CLD the HSM kernel's S_vv(t)."""
     s = scored_channel(sde)
-    if sde.name == "cld":
+    if sde.mixed_score_variance == "kernel":
         return sde.cov(t)[..., s, s]
     t = as_array(t)
     return sde.stationary_cov()[s, s] + 0.0 * t

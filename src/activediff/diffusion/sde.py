@@ -65,6 +65,14 @@ class LinearSDE:
 
     name: str
     n_channels: int
+    #: Time-reversal signature of the channels (+1 even, -1 odd): a velocity is odd.
+    parity: tuple[int, ...]
+    #: Where the authors' code adds numerical_eps to the kernel covariance: "block" (every entry
+    #: of the 2x2 block, their active process) or "diagonal".
+    numerical_eps_entries: str = "diagonal"
+    #: Variance V_t of the mixed score -u_s / V_t in the authors' code: "stationary" (the scored
+    #: channel's stationary variance) or "kernel" (the HSM kernel's S_ss(t), their CLD).
+    mixed_score_variance: str = "stationary"
 
     def __init__(self, beta: float = 4.0, beta1: float = 0.0, t_max: float = 1.0):
         if beta <= 0 or beta1 < 0 or t_max <= 0:
@@ -162,7 +170,7 @@ class LinearSDE:
 class Passive(LinearSDE):
     """dx = -k x dt + sqrt(2T) dW."""
 
-    name, n_channels = "passive", 1
+    name, n_channels, parity = "passive", 1, (1,)
 
     def __init__(self, k: float = 1.0, T: float = 1.0, **time):
         super().__init__(**time)
@@ -189,7 +197,8 @@ class Passive(LinearSDE):
 class Active(LinearSDE):
     """dx = (-k x + eta) dt + sqrt(2 Tp) dW1,  deta = -eta/tau dt + sqrt(2 Ta)/tau dW2."""
 
-    name, n_channels = "active", 2
+    name, n_channels, parity = "active", 2, (1, 1)
+    numerical_eps_entries = "block"
     #: |k - 1/tau| below this (relative) is bridged by interpolation through the k tau = 1 limit.
     DEGENERATE_GAP = 1e-3
 
@@ -292,7 +301,8 @@ class CLD(LinearSDE):
     """Critically damped Langevin: dx = M^-1 v dt, dv = (-x - Gamma M^-1 v) dt + sqrt(2 Gamma) dW,
     Gamma = 2 sqrt(M); velocity initially N(0, gamma M) (the HSM convention)."""
 
-    name, n_channels = "cld", 2
+    name, n_channels, parity = "cld", 2, (1, -1)
+    mixed_score_variance = "kernel"
 
     def __init__(self, m_inv: float = 4.0, gamma: float = 0.04, **time):
         super().__init__(**time)

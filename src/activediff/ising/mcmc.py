@@ -43,16 +43,6 @@ class IsingSamples:
         return {"lattices": self.lattices, "chain": self.chain, "attempts": self.attempts}
 
 
-def _resolve_device(device: str) -> str:
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
-    if device == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def _initial_lattices(rng: np.random.Generator, n: int, L: int, T: float, init: str) -> np.ndarray:
     """Hot start (+-1 at random) or cold start (all +1 or all -1, sign at random per chain).
 
@@ -89,7 +79,9 @@ def generate(L: int, T: float, n_samples: int, seed: int, *, method: str = "chec
     """Lattices with their chain index and attempt count (see module docstring for the options)."""
     _check_arguments(L, T, n_samples, method, chains, burn_in_sweeps, thinning_sweeps, init, paper_flips)
     L, n_samples = int(L), int(n_samples)
-    device = _resolve_device(device)
+    from activediff.devices import resolve_device  # torch is imported only when a run needs it
+
+    device = resolve_device(device).type
     if backend == "auto":
         backend = "torch" if device == "cuda" else "numba"
     if backend not in ("numba", "torch") or (backend == "numba" and device != "cpu"):

@@ -30,6 +30,7 @@ from activediff.io import InputError
 from activediff.ising.observables import (abs_magnetization, coarse_grained_magnetization, energy_per_spin,
                                   two_point_correlation)
 from activediff.diffusion.ode_sampler import probability_flow_samples
+from activediff.diffusion.settings import SamplingSettings
 from activediff.seeding import derive_seed
 
 CUTOFFS = ("sign", "batch_mean")
@@ -79,30 +80,28 @@ def discretize(x: np.ndarray, cutoff: str = "sign", seed: int = 0) -> np.ndarray
     raise ValueError(f"cutoff must be one of {CUTOFFS}, got {cutoff!r}")
 
 
-def generate_lattices(model, n_samples: int, seed: int, eps: float = 1e-3, rtol: float = 1e-5, atol: float = 1e-5,
-                      denoise: bool = True, cutoff: str = "sign", batch_size: int = 256, device=None):
+def generate_lattices(model, n_samples: int, seed: int, settings: SamplingSettings, cutoff: str = "sign",
+                      device=None):
     """Sample a trained lattice model (score_model.ScoreModel) with the adaptive PF-ODE, then
     discretise. Returns (int8 lattices (n, L, L), score evaluations per sample (n,), summary of
     the continuous values: mean, std, mean |x|)."""
-    L = tuple(model.net.state_shape[1:])
+    L, s = tuple(model.net.state_shape[1:]), settings
     with torch.no_grad():
-        x, nfe = probability_flow_samples(model.sde, model, L, n_samples, seed, eps, rtol, atol, denoise,
-                                          batch_size, device=device)
+        x, nfe = probability_flow_samples(model.sde, model, L, n_samples, seed, s.eps, s.rtol, s.atol, s.denoise,
+                                          s.batch_size, device=device)
     stats = {"x_mean": float(np.mean(x)), "x_std": float(np.std(x)), "x_abs_mean": float(np.mean(np.abs(x)))}
     return discretize(x, cutoff, derive_seed(seed, "discretize")), nfe, stats
 
 
-def sample_checkpoints(models: dict, sampling: dict, seed: int, device=None, keys: dict | None = None,
-                       log: logging.Logger | None = None):
-    """Sample every checkpoint {iteration: model} with the same per-sample prior draws (seed) and
-    the `sampling` settings (config ising_models.sampling). Returns (arrays for the .npz:
-    iters (k,), lattices int8 (k, n, L, L), score_evals (k, n), x_mean / x_std / x_abs_mean (k,);
-    tidy observable rows with `keys` and the iteration)."""
+def sample_checkpoints(models: dict, n_samples: int, settings: SamplingSettings, cutoff: str, seed: int,
+                       device=None, keys: dict | None = None, log: logging.Logger | None = None):
+    """Sample every checkpoint {iteration: model} with the same per-sample prior draws (seed), then
+    discretise with `cutoff`. Returns (arrays for the .npz: iters (k,), lattices int8 (k, n, L, L),
+    score_evals (k, n), x_mean / x_std / x_abs_mean (k,); tidy observable rows with `keys` and the
+    iteration)."""
     iters, lattices, evals, stats, frames = [], [], [], [], []
     for it in sorted(models):
-        lat, nfe, st = generate_lattices(models[it], sampling["n_samples"], seed, sampling["eps"], sampling["rtol"],
-                                         sampling["atol"], sampling["denoise"], sampling["cutoff"],
-                                         sampling["batch_size"], device)
+        lat, nfe, st = generate_lattices(models[it], n_samples, seed, settings, cutoff, device)
         curves = observables(lat)
         curves["score_evals"] = (np.zeros(1), np.array([nfe.mean()]))
         frames.append(observable_rows(curves, **(keys or {}), iteration=int(it)))

@@ -10,36 +10,36 @@ import numpy as np
 
 from activediff.diffusion.ode_sampler import probability_flow_samples
 from activediff.diffusion.samplers import reverse_em_samples
+from activediff.diffusion.settings import SamplingSettings
 from activediff.diffusion.splitting import splitting_samples
 
 SAMPLERS = ("learned_em", "learned_split", "learned_ode")
 
 
-def sample_one(model, sampler: str, dt: float, coord_shape, n_samples: int, seed: int, eps: float,
-               rtol: float = 1e-5, atol: float = 1e-5, device=None) -> tuple[np.ndarray, float]:
+def sample_one(model, sampler: str, dt: float, coord_shape, n_samples: int, seed: int,
+               settings: SamplingSettings, device=None) -> tuple[np.ndarray, float]:
     """(x channel (n_samples, *coord_shape), mean score evaluations per sample) of one sampler."""
-    sde = model.sde
+    sde, s = model.sde, settings
     if sampler == "learned_ode":
-        x, nfe = probability_flow_samples(sde, model, coord_shape, n_samples, seed, eps, rtol, atol, device=device)
+        x, nfe = probability_flow_samples(sde, model, coord_shape, n_samples, seed, s.eps, s.rtol, s.atol,
+                                          denoise=s.denoise, batch_size=s.batch_size, device=device)
         return x, float(nfe.mean())
-    if sampler == "learned_em":
-        x = reverse_em_samples(sde, model, coord_shape, n_samples, seed, dt, eps, device=device)
-        return x, float(round((sde.t_max - eps) / dt))
-    if sampler == "learned_split":
-        x = splitting_samples(sde, model, coord_shape, n_samples, seed, dt, eps, device=device)
-        return x, float(round((sde.t_max - eps) / dt))
-    raise ValueError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
+    fixed_step = {"learned_em": reverse_em_samples, "learned_split": splitting_samples}
+    if sampler not in fixed_step:
+        raise ValueError(f"unknown sampler {sampler!r}; expected one of {SAMPLERS}")
+    x = fixed_step[sampler](sde, model, coord_shape, n_samples, seed, dt, s.eps, denoise=s.denoise,
+                            batch_size=s.batch_size, device=device)
+    return x, float(round((sde.t_max - s.eps) / dt))
 
 
-def run_plan(models: dict, plan, coord_shape, n_samples: int, seed: int, eps: float, rtol: float = 1e-5,
-             atol: float = 1e-5, device=None, log=None) -> dict[str, np.ndarray]:
+def run_plan(models: dict, plan, coord_shape, n_samples: int, seed: int, settings: SamplingSettings,
+             device=None, log=None) -> dict[str, np.ndarray]:
     """Run every [sampler, iteration, dt] entry of a plan with models[iteration]. Every entry
     starts from the same per-sample prior draws (same seed), so entries differ only by what they
     vary. Returns arrays sampler (k,), iters (k,), dt (k,), score_evals (k,), x (k, n, *coords)."""
     xs, evals = [], []
     for sampler, iters, dt in plan:
-        x, nfe = sample_one(models[int(iters)], sampler, float(dt), coord_shape, n_samples, seed, eps, rtol, atol,
-                            device)
+        x, nfe = sample_one(models[int(iters)], sampler, float(dt), coord_shape, n_samples, seed, settings, device)
         xs.append(x)
         evals.append(nfe)
         if log:

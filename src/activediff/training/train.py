@@ -37,6 +37,7 @@ from activediff.training.losses import WEIGHTINGS, Batch, ScoreMatchingLoss, bat
 from activediff.training.nets import build_net
 from activediff.diffusion.score_model import ScoreModel
 from activediff.diffusion.sde import LinearSDE
+from activediff.devices import resolve_device
 from activediff.seeding import derive_seed
 
 DataFn = Callable[[int, int], np.ndarray]  # (n, seed) -> (n, *coords) float64
@@ -95,17 +96,6 @@ class TrainSettings:
         for key in ("checkpoints", "resume_every", "cuda_graph"):
             spec.pop(key)
         return spec
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' (CUDA when present), 'cpu' or 'cuda'; asking for CUDA without one is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device: cuda requested, but torch {torch.__version__} sees no CUDA device")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
 
 
 def build_score_model(settings: TrainSettings, sde: LinearSDE, state_shape: tuple[int, ...], seed: int) -> ScoreModel:
