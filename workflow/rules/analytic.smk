@@ -70,7 +70,7 @@ rule data_reference_metrics:
     params:
         dataset=lambda wc: toy_params(wc.dataset),
         n=lambda wc: toy_data_size(),
-        seed=lambda wc: derive_seed(config["seed"], "reference", wc.dataset),
+        seeds=lambda wc: [derive_seed(config["seed"], "reference", wc.dataset, draw) for draw in ("first", "second")],
         metrics=config["metrics"],
         metrics_seed=lambda wc: derive_seed(config["seed"], "metrics"),
     log:

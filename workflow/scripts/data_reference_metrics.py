@@ -9,8 +9,7 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 dataset = dict(p.dataset)
 kind = dataset.pop("kind")
-first = toy.sample(kind, p.n, p.seed, **dataset)
-second = toy.sample(kind, p.n, p.seed + 1, **dataset)
+first, second = (toy.sample(kind, p.n, seed, **dataset) for seed in p.seeds)  # two independent draws
 row = dict(dataset=snakemake.wildcards.dataset, **evaluate(first, second, seed=p.metrics_seed, **p.metrics))
 log.info("%s", row)
 write_csv(snakemake.output[0], pd.DataFrame([row]))

@@ -24,6 +24,7 @@ from activediff.toy.data import mixture_for
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn
 from activediff.diffusion.sde import LinearSDE, Passive
 from activediff.diagnostics.settings import EntropySettings, ResponseSettings
+from activediff.seeding import derive_seed
 
 
 def load_inputs(dataset: dict, seeds, model_paths) -> tuple[GaussianMixture, dict]:
@@ -64,7 +65,7 @@ def response_tables(mix: GaussianMixture, passive: LinearSDE, active: LinearSDE,
     times = np.arange(lags + 1) * cfg.langevin_dt * every
     idx = range(cfg.n_chains)
     traj = rs.simulate(process, rs.stationary_initial(process, seed, idx), seed, idx, cfg.n_steps, every).numpy()
-    kick, kick_se = rs.kick_response(process, seed + 1, cfg.n_kicks, lags * every, every, cfg.kick,
+    kick, kick_se = rs.kick_response(process, derive_seed(seed, "langevin", "kicks"), cfg.n_kicks, lags * every, every, cfg.kick,
                                      first_index=cfg.n_chains)
     exact = process.score(torch.as_tensor(traj.reshape(-1, traj.shape[-1]))).numpy().reshape(traj.shape)
     curves.append(_curve_rows("langevin_mixture", "kick", -1, times, kick, kick_se))
@@ -86,9 +87,10 @@ def response_tables(mix: GaussianMixture, passive: LinearSDE, active: LinearSDE,
     lags = cfg.ou_lags
     times = np.arange(lags + 1) * cfg.ou_dt
     exact_R = rs.exact_response(active, times)
-    traj = rs.simulate(ou, rs.stationary_initial(ou, seed + 2, idx), seed + 2, idx, cfg.ou_steps, 1).numpy()
+    ou_seed = derive_seed(seed, "active_ou")
+    traj = rs.simulate(ou, rs.stationary_initial(ou, ou_seed, idx), ou_seed, idx, cfg.ou_steps, 1).numpy()
     scores = ou.score(torch.as_tensor(traj.reshape(-1, 2))).numpy().reshape(traj.shape)
-    kick, kick_se = rs.kick_response(ou, seed + 3, 16, lags, 1, cfg.kick)
+    kick, kick_se = rs.kick_response(ou, derive_seed(seed, "active_ou", "kicks"), 16, lags, 1, cfg.kick)
     curves += [_curve_rows("active_ou", "expm", -1, times, exact_R, np.zeros_like(exact_R)),
                _curve_rows("active_ou", "kick", -1, times, kick, kick_se)]
     errors.append(dict(process="active_ou", estimator="kick", seed=-1, rel_l2=rs.relative_l2(kick, exact_R),
@@ -122,7 +124,7 @@ def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: Entr
     fine = np.exp(np.interp(np.arange((len(coarse) - 1) * refine + 1) / refine, np.arange(len(coarse)),
                             np.log(coarse)))
     n = cfg.n_samples
-    rev = dict(coord_shape=(mix.dim,), n=n, seed=seed + 1, steps_per_interval=cfg.steps_per_interval,
+    rev = dict(coord_shape=(mix.dim,), n=n, seed=derive_seed(seed, "reverse"), steps_per_interval=cfg.steps_per_interval,
                max_step=cfg.max_step, parity=parity)
     exact = exact_score_fn(mix, sde)
     fwd_exact = ep.forward_rates(sde, mix, exact, fine, n, seed, parity)
@@ -142,7 +144,7 @@ def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: Entr
             log.info("%s: learned seed %d done", sde.name, s)
     if isinstance(sde, Passive):  # the medium entropy is a total derivative (Seifert) only here
         windows = list(zip(coarse[:-1], coarse[1:]))
-        ds = ep.window_entropy(sde, mix, windows, n, seed + 2)
+        ds = ep.window_entropy(sde, mix, windows, n, derive_seed(seed, "windows"))
         for w, (t0, t1) in enumerate(windows):
             sl = slice(w * refine, (w + 1) * refine + 1)
             integral = ep.log_time_integral(fine[sl], fwd_exact[sl])
