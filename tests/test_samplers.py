@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from activediff.toy.data import multigaussian_mixture
-from activediff.diffusion.samplers import euler_maruyama, reverse_em_samples, sample_noise, steps_for, time_grid
+from activediff.diffusion.samplers import (euler_maruyama, reverse_em_samples, reverse_time_grid, sample_noise,
+                                          steps_for, time_grid)
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn
 from activediff.diffusion.sde import make_sde
 
@@ -67,3 +68,39 @@ def test_steps_for():
     assert steps_for(0.1, 0.999) == 10
     with pytest.raises(ValueError, match="larger than t_max"):
         steps_for(3.0, 1.0)
+
+
+def test_time_grids_of_the_two_conventions():
+    # authors_analytic: the score at n dt for n = N..1, the last step ending at 0
+    g = reverse_time_grid(1.0, 0.25, "authors_analytic", eps=0.0)
+    np.testing.assert_allclose(g, [1.0, 0.75, 0.5, 0.25, 0.0])
+    # authors_nn: t_max down to eps in N steps; with denoising N - 1 steps, the last one from eps to 0
+    np.testing.assert_allclose(reverse_time_grid(1.0, 0.25, "authors_nn", eps=0.01), np.linspace(1, 0.01, 5))
+    np.testing.assert_allclose(reverse_time_grid(1.0, 0.25, "authors_nn", eps=0.01, denoise=True),
+                               np.linspace(1, 0.01, 4))
+    with pytest.raises(ValueError, match="no eps and no denoising"):
+        reverse_time_grid(1.0, 0.25, "authors_analytic", eps=1e-3)
+    with pytest.raises(ValueError, match="must be one of"):
+        reverse_time_grid(1.0, 0.25, "uniform")
+
+
+def test_analytic_grid_sampler_evaluates_the_score_at_multiples_of_dt():
+    sde = make_sde("passive")
+    seen = []
+
+    def score(u, t):
+        seen.append(t)
+        return torch.zeros_like(u)
+
+    reverse_em_samples(sde, score, (1,), 3, seed=0, dt=0.2, eps=0.0, grid="authors_analytic")
+    np.testing.assert_allclose(seen, [1.0, 0.8, 0.6, 0.4, 0.2])
+
+
+def test_sampling_settings_refuse_inconsistent_conventions():
+    from activediff.diffusion.settings import SamplingSettings
+
+    assert SamplingSettings(grid="authors_analytic", eps=0.0).label == "authors_analytic"
+    with pytest.raises(ValueError, match="set eps: 0"):
+        SamplingSettings(grid="authors_analytic", eps=1e-3)
+    with pytest.raises(ValueError, match="unknown key"):
+        SamplingSettings.from_config({"eps": 1e-3, "denoise": False, "sampling_eps": 1e-3})

@@ -16,10 +16,34 @@ from activediff.diffusion.sde import LinearSDE
 
 ScoreFn = Callable[[torch.Tensor, float], torch.Tensor]
 
+#: Time grids of the fixed-step samplers (docs/theory.md 10), named for the authors' two codes:
+#: authors_analytic (their exact-score Euler-Maruyama): N = t_max / dt steps, the score at n dt for
+#:   n = N .. 1, the last step ending at t = 0; no eps and no final denoising.
+#: authors_nn (their network sampler): the grid from t_max down to eps in N steps (N - 1 when a
+#:   final denoising step from eps to 0 takes the last one).
+GRIDS = ("authors_analytic", "authors_nn")
+
 
 def time_grid(t_max: float, eps: float, n_steps: int) -> np.ndarray:
     """Uniform grid from t_max down to eps with n_steps steps (step ~ t_max / n_steps)."""
     return np.linspace(t_max, eps, n_steps + 1)
+
+
+def reverse_time_grid(t_max: float, dt: float, grid: str = "authors_nn", eps: float = 1e-3,
+                      denoise: bool = False) -> np.ndarray:
+    """Forward times t_max = t_0 > ... > t_n of a fixed-step sampler with nominal step dt under
+    one of GRIDS; step i goes from t_i to t_{i+1} with the score taken at t_i."""
+    n = steps_for(dt, t_max)
+    if grid == "authors_analytic":
+        if eps != 0 or denoise:
+            raise ValueError(f"grid authors_analytic has no eps and no denoising (got eps={eps}, denoise={denoise}): "
+                             "set eps: 0 and denoise: false")
+        return time_grid(t_max, 0.0, n)
+    if grid == "authors_nn":
+        if denoise and n < 2:
+            raise ValueError(f"step size {dt} leaves no Euler-Maruyama step before the denoising step")
+        return time_grid(t_max, eps, n - 1 if denoise else n)
+    raise ValueError(f"sampling grid must be one of {GRIDS}, got {grid!r}")
 
 
 def steps_for(dt: float, t_max: float) -> int:
@@ -64,11 +88,12 @@ def euler_maruyama(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor, step
 
 def reverse_em_samples(sde: LinearSDE, score_fn: ScoreFn, coord_shape: tuple[int, ...], n_samples: int,
                        seed: int, dt: float, eps: float, denoise: bool = False, batch_size: int = 2048,
-                       first_index: int = 0, device=None) -> np.ndarray:
-    """Generate n_samples from the stationary prior with Euler-Maruyama; returns the x channel
-    (n_samples, *coord_shape) as float64 numpy."""
-    n_steps = steps_for(dt, sde.t_max - eps)
-    grid = time_grid(sde.t_max, eps, n_steps)
+                       first_index: int = 0, device=None, grid: str = "authors_nn") -> np.ndarray:
+    """Generate n_samples from the stationary prior with Euler-Maruyama on the named time grid
+    (reverse_time_grid; dt in code time); returns the x channel (n_samples, *coord_shape) as
+    float64 numpy."""
+    grid = reverse_time_grid(sde.t_max, dt, grid, eps, denoise)
+    n_steps = len(grid) - 1
     return generate_samples(sde, coord_shape, n_samples, seed, n_steps,
                             lambda u0, noise: euler_maruyama(sde, score_fn, u0, noise, grid, denoise),
                             batch_size, first_index, device)

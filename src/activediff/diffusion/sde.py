@@ -83,6 +83,12 @@ class LinearSDE:
     def beta(self, t):
         return self.beta0 + self.beta1 * as_array(t)
 
+    def code_step(self, physical_step: float) -> float:
+        """Code-time step of a physical-time step (B = beta t); needs a constant beta."""
+        if self.beta1 != 0:
+            raise ValueError(f"{self!r}: physical step sizes need a constant beta (beta1 = 0)")
+        return float(physical_step) / self.beta0
+
     def B(self, t):
         t = as_array(t)
         return self.beta0 * t + 0.5 * self.beta1 * t**2

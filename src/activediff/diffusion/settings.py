@@ -12,26 +12,42 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
+from activediff.diffusion.samplers import GRIDS
+
 
 @dataclass(frozen=True)
 class SamplingSettings:
     """Settings of the reverse-time samplers (code time; physical time is beta * t).
 
+    grid: the fixed-step time grid, one of samplers.GRIDS: authors_analytic (score at n dt down to
+      dt, last step to 0, no eps, no denoising) or authors_nn (t_max down to eps).
     eps: the forward time at which reverse integration stops (the authors' sampling_eps).
     denoise: a final drift-only step from eps to 0 returning the mean (the Ising protocol).
     rtol, atol: tolerances of the adaptive probability-flow ODE (ignored by fixed-step samplers).
     batch_size: samples integrated at once; results do not depend on it (per-sample seeds).
     """
 
+    grid: str = "authors_nn"
     eps: float = 1e-3
     denoise: bool = False
     rtol: float = 1e-5
     atol: float = 1e-5
     batch_size: int = 2048
 
+    @property
+    def label(self) -> str:
+        """Short text of the convention for tables and figure titles."""
+        return (f"{self.grid}" + (f", eps {self.eps:g}" if self.grid != "authors_analytic" else "")
+                + (", denoised" if self.denoise else ""))
+
     def __post_init__(self):
         if not (self.eps >= 0 and self.rtol > 0 and self.atol > 0):
             raise ValueError(f"sampling: need eps >= 0, rtol > 0, atol > 0; got {self}")
+        if self.grid not in GRIDS:
+            raise ValueError(f"sampling.grid must be one of {GRIDS}, got {self.grid!r}")
+        if self.grid == "authors_analytic" and (self.eps != 0 or self.denoise):
+            raise ValueError(f"sampling: grid authors_analytic has no eps and no final denoising; set eps: 0 "
+                             f"and denoise: false (got eps={self.eps}, denoise={self.denoise})")
         if int(self.batch_size) != self.batch_size or self.batch_size < 1:
             raise ValueError(f"sampling.batch_size must be a positive integer, got {self.batch_size!r}")
 

@@ -29,7 +29,7 @@ import scipy.linalg
 import torch
 
 from activediff.diffusion.linalg import apply, as_array, cholesky
-from activediff.diffusion.samplers import ScoreFn, denoise_step, generate_samples, steps_for, time_grid
+from activediff.diffusion.samplers import ScoreFn, denoise_step, generate_samples, reverse_time_grid
 from activediff.diffusion.sde import CLD, LinearSDE
 
 LinearStep = Callable[[LinearSDE, float], tuple[np.ndarray, np.ndarray]]
@@ -117,13 +117,14 @@ def sscs(sde: CLD, score_fn: ScoreFn, u_init: torch.Tensor, step_noise: torch.Te
 
 def splitting_samples(sde: LinearSDE, score_fn: ScoreFn, coord_shape: tuple[int, ...], n_samples: int, seed: int,
                       dt: float, eps: float, denoise: bool = False, closed_form_cld: bool = True,
-                      batch_size: int = 2048, first_index: int = 0, device=None) -> np.ndarray:
+                      batch_size: int = 2048, first_index: int = 0, device=None,
+                      grid: str = "authors_nn") -> np.ndarray:
     """n_samples from the stationary prior with the splitting sampler on the same grid as
-    reverse_em_samples (step dt over [eps, t_max]); per-sample seeds, so sample i starts from the
+    reverse_em_samples (samplers.reverse_time_grid); per-sample seeds, so sample i starts from the
     same prior draw as in reverse_em_samples. CLD uses SSCS's closed form unless closed_form_cld
     is False. Returns the x channel (n_samples, *coord_shape) as float64 numpy."""
-    n_steps = steps_for(dt, sde.t_max - eps)
-    grid = time_grid(sde.t_max, eps, n_steps)
+    grid = reverse_time_grid(sde.t_max, dt, grid, eps, denoise)
+    n_steps = len(grid) - 1
     step = sscs_linear_step if (closed_form_cld and isinstance(sde, CLD)) else exact_linear_step
     return generate_samples(
         sde, coord_shape, n_samples, seed, 2 * n_steps,
