@@ -9,12 +9,14 @@ the same `workflow_snapshot`, so their outputs can be compared byte for byte.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_CONFIG = ".test/config.yaml"
@@ -62,6 +64,54 @@ def run_snakemake(workdir: Path, *args: str, env: dict | None = None,
         pytest.fail(f"`{' '.join(cmd)}` in {workdir} exited {proc.returncode}:\n"
                     f"{proc.stdout[-3000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """Parse the 'Job stats' table of a dry run into {rule: count}."""
+    counts, in_table = {}, False
+    for line in dry_run_output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+            if m and m.group(1) != "total":
+                counts[m.group(1)] = int(m.group(2))
+            elif line.strip().startswith("total"):
+                break
+    return counts
+
+
+class JobCounts(dict):
+    """{rule: count} of a dry run, with the dry run's stdout as `.output`."""
+
+    def __init__(self, output: str):
+        super().__init__(job_counts(output))
+        self.output = output
+
+
+@pytest.fixture
+def dry_run_jobs(tmp_path):
+    """`dry_run_jobs(workdir, *targets, override=None, configfile=TEST_CONFIG)`: dry-run
+    `snakemake -n --cores 2 TARGETS --configfile CONFIGFILE [OVERRIDE]` in `workdir` and return
+    its JobCounts ({rule: count}, stdout as `.output`). `override` is a config dict (a whole config
+    or only the keys that change; Snakemake merges it over `configfile`), written as YAML outside
+    `workdir`; `configfile=None` runs on the workflow's default config.yaml alone."""
+    written = 0
+
+    def dry_run(workdir: Path, *targets: str, override: dict | None = None,
+                configfile: str | None = TEST_CONFIG) -> JobCounts:
+        nonlocal written
+        configs = [configfile] if configfile else []
+        if override is not None:
+            written += 1
+            path = tmp_path / f"override{written}.yaml"
+            path.write_text(yaml.safe_dump(override))
+            configs.append(str(path))
+        args = ["-n", "--cores", "2", *targets] + (["--configfile", *configs] if configs else [])
+        return JobCounts(run_snakemake(workdir, *args).stdout)
+
+    return dry_run
 
 
 @pytest.fixture(scope="session")

@@ -225,21 +225,14 @@ def test_ising_model_outputs_of_test_run(test_run_dir):
 
 
 @pytest.mark.slow
-def test_cutoff_change_resamples_without_retraining(test_run_dir):
+def test_cutoff_change_resamples_without_retraining(test_run_dir, dry_run_jobs):
     import yaml
 
-    from conftest import TEST_CONFIG, run_snakemake
-    from test_workflow import job_counts
+    from conftest import TEST_CONFIG
 
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
     models = dict(cfg["ising_models"], cutoff="batch_mean")
-    changed = test_run_dir / "changed_cutoff.yaml"
-    changed.write_text(yaml.safe_dump({"ising_models": models}))
-    try:
-        proc = run_snakemake(test_run_dir, "-n", "--cores", "2", "--configfile", TEST_CONFIG, str(changed))
-    finally:
-        changed.unlink()
-    counts = job_counts(proc.stdout)
+    counts = dry_run_jobs(test_run_dir, override={"ising_models": models})
     n_models = len(models["temperatures"]) * len(models.get("sdes", SDES)) * len(models["seeds"])
     assert counts.get("train_ising", 0) == 0 and counts["sample_ising"] == n_models
     assert counts["ising_model_summary"] == 1 and counts["ising_model_figures"] == 1

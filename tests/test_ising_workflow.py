@@ -10,7 +10,6 @@ import yaml
 
 from activediff.ising.mcmc import load_lattices
 from conftest import TEST_CONFIG, copy_workflow, run_snakemake
-from test_workflow import job_counts
 
 pytestmark = pytest.mark.slow
 
@@ -53,15 +52,9 @@ def test_failed_validation_stops_the_workflow(tmp_path):
     assert json.loads((workdir / target).read_text())["passed"] is False
 
 
-def test_validation_setting_reruns_only_validation_and_figure(test_run_dir):
+def test_validation_setting_reruns_only_validation_and_figure(test_run_dir, dry_run_jobs):
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
-    changed = test_run_dir / "changed_sigma.yaml"
-    changed.write_text(yaml.safe_dump({"ising": dict(cfg["ising"], validation_sigma=5.0)}))
-    try:
-        proc = run_snakemake(test_run_dir, "-n", "--cores", "2", "--configfile", TEST_CONFIG, str(changed))
-    finally:
-        changed.unlink()
-    counts = job_counts(proc.stdout)
+    counts = dry_run_jobs(test_run_dir, override={"ising": dict(cfg["ising"], validation_sigma=5.0)})
     n_temperatures = len(cfg["ising"]["temperatures"])
     assert counts.get("ising_data", 0) == 0
     assert counts["ising_validation"] == n_temperatures and counts["ising_data_figure"] == 1

@@ -15,22 +15,6 @@ from conftest import REPO, TEST_CONFIG, copy_workflow, run_snakemake
 pytestmark = pytest.mark.slow
 
 
-def job_counts(dry_run_output: str) -> dict[str, int]:
-    """Parse the 'Job stats' table of a dry run into {rule: count}."""
-    counts, in_table = {}, False
-    for line in dry_run_output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            in_table = True
-            continue
-        if in_table:
-            m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-            if m and m.group(1) != "total":
-                counts[m.group(1)] = int(m.group(2))
-            elif line.strip().startswith("total"):
-                break
-    return counts
-
-
 def test_lint_is_clean():
     proc = run_snakemake(REPO, "--lint", "--cores", "1", check=False)
     text = proc.stdout + proc.stderr
@@ -39,10 +23,9 @@ def test_lint_is_clean():
 
 
 @pytest.mark.parametrize("configfile", [None, "workflow/configs/paper.yaml", TEST_CONFIG])
-def test_dry_run_builds_the_dag(tmp_path, configfile):
+def test_dry_run_builds_the_dag(tmp_path, dry_run_jobs, configfile):
     workdir = copy_workflow(tmp_path / "copy")
-    args = ["-n", "--cores", "2"] + (["--configfile", configfile] if configfile else [])
-    counts = job_counts(run_snakemake(workdir, *args).stdout)
+    counts = dry_run_jobs(workdir, configfile=configfile)
     assert counts.get("all") == 1
     assert counts.get("analytic_sample", 0) >= 2
 
@@ -58,14 +41,14 @@ def job_settings(dry_run_output: str) -> list[tuple[str, int, int]]:
     return jobs
 
 
-def test_default_config_schedules_the_serial_chains_first(tmp_path):
+def test_default_config_schedules_the_serial_chains_first(tmp_path, dry_run_jobs):
     """On the laptop config every job takes one thread (a job asking for n waits until n cores are
     idle at once, which 2 cores busy with one-thread jobs reach only at the end), and the MD chain
     and Ising data outrank the long jobs, which outrank everything else."""
     workdir = copy_workflow(tmp_path / "copy")
-    out = run_snakemake(workdir, "-n", "--cores", "2").stdout
-    jobs = job_settings(out)
-    assert len(jobs) == sum(job_counts(out).values())
+    counts = dry_run_jobs(workdir, configfile=None)
+    jobs = job_settings(counts.output)
+    assert len(jobs) == sum(counts.values())
     assert [job for job in jobs if job[2] != 1] == []
     priority = {rule: p for rule, p, _ in jobs}
     chains = ["alanine_minimize", "alanine_nvt", "alanine_npt", "alanine_production", "ising_data"]
@@ -125,17 +108,11 @@ def test_up_to_date_tree_has_nothing_to_do(test_run_dir):
     assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]
 
 
-def test_changing_one_dt_reruns_only_its_dependents(test_run_dir, tmp_path):
+def test_changing_one_dt_reruns_only_its_dependents(test_run_dir, dry_run_jobs):
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
     old = cfg["analytic"]["dt_grid"]
     cfg["analytic"]["dt_grid"] = old[:-1] + [0.05]
-    changed = test_run_dir / "changed_dt.yaml"
-    changed.write_text(yaml.safe_dump(cfg))
-    try:
-        counts = job_counts(run_snakemake(test_run_dir, "-n", "--cores", "2", "--configfile",
-                                          TEST_CONFIG, str(changed)).stdout)
-    finally:
-        changed.unlink()
+    counts = dry_run_jobs(test_run_dir, override=cfg)
     n_sets = len(cfg["analytic"]["datasets"]) * len(cfg["analytic"]["sdes"])
     # The learned tables depend on the exact-score table (learned_vs_exact.csv), so they rerun too.
     expected = {"analytic_sample": n_sets, "sample_metrics": n_sets, "analytic_metrics_table": 1,
@@ -144,18 +121,13 @@ def test_changing_one_dt_reruns_only_its_dependents(test_run_dir, tmp_path):
     assert counts == expected
 
 
-def test_moving_a_set_off_the_extended_schedule_retrains_only_that_set(test_run_dir):
+def test_moving_a_set_off_the_extended_schedule_retrains_only_that_set(test_run_dir, dry_run_jobs):
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
     extended = cfg["training"]["extended"]
     (moved,) = extended["datasets"]
-    changed = test_run_dir / "changed_schedule.yaml"
-    changed.write_text(yaml.safe_dump({"training": dict(cfg["training"], extended=dict(extended, datasets=[]))}))
-    try:
-        proc = run_snakemake(test_run_dir, "-n", "--cores", "2", "--configfile", TEST_CONFIG, str(changed))
-    finally:
-        changed.unlink()
-    counts = job_counts(proc.stdout)
+    counts = dry_run_jobs(test_run_dir,
+                          override={"training": dict(cfg["training"], extended=dict(extended, datasets=[]))})
     n_models = len(cfg["learned"].get("sdes", ["passive", "active", "cld"])) * len(cfg["training"]["seeds"])
     assert counts["train_mlp"] == n_models and "train_extended" not in counts
-    trained = {m for m in re.findall(r"results/models/(\w+)/\w+/seed\d+/train_log\.csv", proc.stdout)}
+    trained = {m for m in re.findall(r"results/models/(\w+)/\w+/seed\d+/train_log\.csv", counts.output)}
     assert trained == {moved}
