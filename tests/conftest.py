@@ -114,6 +114,25 @@ def dry_run_jobs(tmp_path):
     return dry_run
 
 
+def checked_figure(make_figure, n_axes: int, folder: Path):
+    """Build a figure with `make_figure()`, check that it is a Figure with `n_axes` axes, write it
+    and a second build with evaluation.plotting.save_figure into `folder`, check that the two PNGs,
+    and the two PDFs, are the same bytes, and return the first figure (closed) for inspection."""
+    from matplotlib.figure import Figure
+
+    from activediff.evaluation.plotting import save_figure
+
+    fig = make_figure()
+    assert isinstance(fig, Figure) and len(fig.axes) == n_axes, fig
+    paths = [folder / f"{name}.png" for name in ("first", "second")]
+    save_figure(fig, paths[0])
+    save_figure(make_figure(), paths[1])
+    for suffix in (".png", ".pdf"):
+        first, second = (path.with_suffix(suffix).read_bytes() for path in paths)
+        assert len(first) > 1000 and first == second, f"{suffix} bytes differ between two saves"
+    return fig
+
+
 @pytest.fixture(scope="session")
 def workflow_snapshot(tmp_path_factory) -> Path:
     """The repository's workflow as it was when first asked for: every run in a test session
