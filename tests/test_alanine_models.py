@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from activediff.alanine.tables import fidelity_rows, summarise_basins, total_variation
+from activediff.evaluation.claims import ClaimSettings
 from activediff.alanine.models import (DihedralChart, chart_record, dihedral_data_fn, lowest_density_seam,
                                        read_chart, training_data)
 from activediff.alanine.basins import BASIN_NAMES, BASINS, basin_labels, basin_populations
@@ -208,10 +209,12 @@ def test_fidelity_rows_pair_seeds():
     by_seed = pd.concat([good, bad], ignore_index=True)
     tv = total_variation(by_seed, data)
     assert len(tv) == 6 and (tv.query("sde == 'passive'")["tv"] > 0.1).all()
-    rows = fidelity_rows(data, by_seed, ["passive", "active"])
-    assert len(rows) == 1 and rows[0]["holds"] and rows[0]["value"] > 0.1
-    assert not fidelity_rows(data, by_seed.assign(sde=by_seed["sde"].map({"active": "passive", "passive": "active"})),
-                             ["passive", "active"])[0]["holds"]
+    settings = ClaimSettings()
+    rows = fidelity_rows(data, by_seed, ["passive", "active"], settings)
+    assert rows[0]["verdict"] == "reproduced" and rows[0]["value"] > 0.1 and rows[0]["dof"] == 2
+    assert rows[-1]["verdict"] == "not measured here"  # the basin-separation statement
+    swapped = by_seed.assign(sde=by_seed["sde"].map({"active": "passive", "passive": "active"}))
+    assert fidelity_rows(data, swapped, ["passive", "active"], settings)[0]["verdict"] == "contradicted"
 
 
 def test_summary_refuses_missing_basins():

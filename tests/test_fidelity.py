@@ -1,38 +1,84 @@
-"""Claim rows: sign, error bars and the two-standard-error rule."""
+"""The claims ledger on constructed tables: each claim can come out reproduced, contradicted or
+inconclusive, verdicts move with the conditions, and derived statements are marked as such."""
 
+import numpy as np
 import pandas as pd
 
-from activediff.evaluation import claims as fidelity
+from activediff.evaluation import claims
+
+SETTINGS = claims.ClaimSettings(large_dt_physical=(0.1,), kl_margin=0.25)
 
 
-def test_step_size_claim_uses_the_kl_difference_and_its_error():
-    table = pd.DataFrame([
-        dict(dataset="diamond", dt=0.1, sde="passive", kl=5.0, kl_se=0.3),
-        dict(dataset="diamond", dt=0.1, sde="active", kl=2.0, kl_se=0.4),
-        dict(dataset="diamond", dt=0.01, sde="passive", kl=1.0, kl_se=0.3),
-        dict(dataset="diamond", dt=0.01, sde="active", kl=0.9, kl_se=0.4),
-    ])
-    rows = {r["setting"]: r for r in fidelity.exact_score_step_size(table)}
-    big, small = rows["diamond dt=0.1"], rows["diamond dt=0.01"]
-    assert big["value"] == 3.0 and abs(big["stderr"] - 0.5) < 1e-12 and big["holds"]
-    assert abs(small["value"] - 0.1) < 1e-12 and not small["holds"]  # within two standard errors
+def analytic_table(kl: dict, se=0.05, convention="authors_analytic", unstable=()):
+    """Rows (dataset diamond) with kl[(sde, dt_phys)] and 5 replicates each."""
+    return pd.DataFrame([dict(dataset="diamond", sde=sde, dt=dt / 4, dt_phys=dt, convention=convention, kl=v,
+                              kl_se=se, n_replicates=5, em_stable=(sde, dt) not in unstable,
+                              em_amplification=1.2 if (sde, dt) in unstable else 0.99)
+                         for (sde, dt), v in kl.items()])
 
 
-def test_exact_values_hold_by_sign():
-    markers = pd.DataFrame([dict(dataset="d", sde="passive", t_s=0.1), dict(dataset="d", sde="active", t_s=0.2)])
-    sim = pd.DataFrame(columns=["separation", "sde", "t_sim", "t_sim_se"])
-    (row,) = fidelity.speciation_order(markers, sim)
-    assert row["holds"] and abs(row["value"] - 0.1) < 1e-12
+FLOOR = pd.DataFrame([dict(dataset="diamond", kl=0.9, kl_se=0.04, n_replicates=5)])
 
 
-def test_learned_claims_compare_samplers_at_the_final_checkpoint():
-    rows = []
-    for sampler, kl in [("learned_em", 3.0), ("learned_split", 1.0)]:
-        for iters, shift in [(10, 5.0), (100, 0.0)]:
-            rows.append(dict(dataset="diamond", sde="active", sampler=sampler, iters=iters, dt=0.1,
-                             kl=kl + shift, kl_se=0.2))
-    rows.append(dict(dataset="diamond", sde="passive", sampler="learned_em", iters=100, dt=0.1, kl=4.0, kl_se=0.2))
-    out = {r["claim"]: r for r in fidelity.learned_claims(pd.DataFrame(rows))}
-    split = out["splitting sampler beats Euler-Maruyama (not in the paper)"]
-    assert split["value"] == 2.0 and split["holds"]
-    assert out["active beats passive with a learned score"]["value"] == 1.0
+def by_claim(rows):
+    return {r["claim"]: r for r in rows}
+
+
+def test_the_paper_reproduced_on_numbers_that_say_so():
+    table = analytic_table({("passive", 0.1): 6.9, ("active", 0.1): 5.9,
+                            ("passive", 0.001): 0.94, ("active", 0.001): 0.84})
+    rows = by_claim(claims.step_size_claims(table, FLOOR, SETTINGS, "fig2a", "exact score"))
+    assert rows["active better than passive at large step sizes (exact score)"]["verdict"] == "reproduced"
+    assert rows["passive reproduces the target at the smallest step size (exact score)"]["verdict"] == "reproduced"
+    whole = rows["comparable at small step sizes, both reproduce the target (exact score)"]
+    assert whole["verdict"] == "reproduced" and whole["kind"] == "evidence"
+
+
+def test_a_contradicting_table_gives_contradicted():
+    """The project's old default (eps 1e-3, coarse grid): passive stuck at KL 2.4, far above the floor."""
+    table = analytic_table({("passive", 0.1): 4.0, ("active", 0.1): 6.0,
+                            ("passive", 0.02): 2.4, ("active", 0.02): 0.83}, convention="authors_nn, eps 0.001")
+    rows = by_claim(claims.step_size_claims(table, FLOOR, SETTINGS, "fig2a", "exact score"))
+    assert rows["active better than passive at large step sizes (exact score)"]["verdict"] == "contradicted"
+    assert rows["passive reproduces the target at the smallest step size (exact score)"]["verdict"] == "contradicted"
+    assert rows["comparable at small step sizes, both reproduce the target (exact score)"]["verdict"] == "contradicted"
+
+
+def test_noisy_numbers_are_inconclusive_and_unstable_cells_are_flagged():
+    table = analytic_table({("passive", 0.1): 6.9, ("active", 0.1): 5.9}, se=2.0, unstable=[("active", 0.1)])
+    row = by_claim(claims.step_size_claims(table, FLOOR, SETTINGS, "fig2a", "exact score"))[
+        "active better than passive at large step sizes (exact score)"]
+    assert row["verdict"] == "inconclusive" and "EM amplification" in row["conditions"]
+
+
+def test_verdict_moves_with_a_changed_condition():
+    """The same claim under two conventions: only the eps = 1e-3 one blurs passive off the target."""
+    analytic = analytic_table({("passive", 0.001): 0.94, ("active", 0.001): 0.84})
+    nn = analytic_table({("passive", 0.001): 2.4, ("active", 0.001): 0.84}, convention="authors_nn, eps 0.001")
+    rows = claims.step_size_claims(pd.concat([analytic, nn]), FLOOR, SETTINGS, "fig2a", "exact score")
+    verdicts = {r["conditions"].split(", ", 2)[2]: r["verdict"] for r in rows
+                if r["claim"].startswith("comparable at small step sizes")}
+    assert verdicts == {"authors_analytic": "reproduced", "authors_nn, eps 0.001": "contradicted"}
+
+
+def test_close_diamond_passive_struggles():
+    table = analytic_table({("passive", 0.001): 2.0, ("active", 0.001): 0.9}).assign(dataset="diamond_close")
+    floor = FLOOR.assign(dataset="diamond_close")
+    rows = by_claim(claims.step_size_claims(table, floor, SETTINGS, "figA1", "exact score",
+                                            close_dataset="diamond_close"))
+    assert rows["close diamond: passive struggles at the smallest step size (exact score)"]["verdict"] == "reproduced"
+
+
+def test_speciation_rows_are_derived_and_the_simulation_is_evidence():
+    markers = pd.DataFrame([dict(dataset="d", sde="passive", t_s=0.1, **{"lambda": 0.2}),
+                            dict(dataset="d", sde="active", t_s=0.2, **{"lambda": 0.2})])
+    matched = pd.DataFrame([dict(dataset="d", t_s=0.25)])
+    sim = pd.DataFrame([dict(separation=3.0, sde="passive", t_sim=0.20, t_sim_se=0.01),
+                        dict(separation=3.0, sde="active", t_sim=0.21, t_sim_se=0.01),
+                        dict(separation=1.0, sde="passive", t_sim=np.nan, t_sim_se=np.nan),
+                        dict(separation=1.0, sde="active", t_sim=0.1, t_sim_se=0.01)])
+    rows = claims.speciation_claims(markers, matched, sim, 400, SETTINGS)
+    kinds = [(r["kind"], r["verdict"]) for r in rows]
+    assert kinds == [("derived", "reproduced"), ("derived", "contradicted"), ("evidence", "not measured here"),
+                     ("evidence", "inconclusive")]
+    assert "temperature-matched" in rows[1]["conditions"]

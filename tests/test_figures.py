@@ -28,7 +28,7 @@ def test_metric_curves_colour_by_process_and_line_style_by_sampler():
     from activediff.toy.figures import metric_curves
     from activediff.evaluation.plotting import SDE_COLORS
 
-    rows = [dict(dataset="diamond", sde=sde, method=method, dt=dt, kl=1.0 + dt, kl_se=0.1)
+    rows = [dict(dataset="diamond", sde=sde, method=method, dt_phys=dt, kl=1.0 + dt, kl_se=0.1)
             for sde in ("active", "cld") for method in ("Euler-Maruyama", "splitting") for dt in (0.01, 0.1)]
     reference = pd.DataFrame([dict(dataset="diamond", kl=0.5, kl_se=0.05)])
     fig = metric_curves(pd.DataFrame(rows), reference, metrics=("kl",), hue="sde", style="method")

@@ -18,6 +18,7 @@ from activediff.ising.models import (LatticeData, curve_distances, data_rows, di
 from activediff.ising.observables import abs_magnetization, energy_per_spin
 from activediff.diffusion.sde import make_sde
 from activediff.diffusion.settings import SamplingSettings
+from activediff.evaluation.claims import ClaimSettings
 from activediff.training.train import TrainSettings, train
 
 L = 8
@@ -144,8 +145,13 @@ def test_summary_distances_and_claims():
     s = summarize(per_seed)
     one = s[(s.sde == "passive") & (s.iteration == 100) & (s.x == 1.0)].iloc[0]
     assert np.isclose(one["mean"], 1 - 0.4) and np.isclose(one["stderr"], 0.1 / np.sqrt(3)) and one["n_seeds"] == 3
-    claims = pd.DataFrame(fidelity_rows(d, ["passive", "active"]))
-    assert list(claims["figure"]) == ["fig4", "figA7"] and claims["holds"].all()
+    claims = pd.DataFrame(fidelity_rows(d, ["passive", "active"], ClaimSettings(ising_margin=0.05)))
+    assert list(claims["figure"]) == ["fig4", "figA7", "fig4/figA7"]
+    assert list(claims["verdict"]) == ["reproduced", "reproduced", "not measured here"]  # one temperature only
+    assert (claims["dof"].iloc[:2] == 2).all()
+    two = pd.concat([d, d.assign(T=3.0, distance=d["distance"] * np.where(d["sde"] == "passive", 0.5, 1.0))])
+    lower = pd.DataFrame(fidelity_rows(two, ["passive", "active"], ClaimSettings(ising_margin=0.05))).iloc[-1]
+    assert lower["verdict"] == "reproduced" and "T=2 vs T=3" in lower["conditions"]
     with pytest.raises(ValueError, match="no data M curve at T"):
         curve_distances(per_seed.assign(T=1.5), data)
 

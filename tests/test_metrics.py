@@ -67,3 +67,37 @@ def test_kde_metrics_one_dimensional():
     x = np.random.default_rng(0).standard_normal((512, 1))
     kl, bc = metrics.kde_kl_bhattacharyya(x, x + 0.5, bandwidth=0.1, grid=200)
     assert kl > 0.05 and 0 < bc < 1
+
+
+def test_unfenced_kl_counts_lost_mass_and_the_counts_are_reported():
+    """Data = 4 copies of 128 points; generated = the same with one copy diverged (NaN and far
+    away): q = (3/4) p on the grid, so the unfenced KL is exactly -log(3/4), while the authors'
+    fence drops the diverged rows (fewer than a quarter) and renormalises them away."""
+    from activediff.evaluation.metrics import evaluate, kde_kl_unfenced
+
+    rng = np.random.default_rng(4)
+    data = np.tile(rng.normal(size=(128, 2)) * 0.1, (4, 1))
+    assert abs(kde_kl_unfenced(data, data, 0.01, 200)) < 1e-6
+    generated = data.copy()
+    generated[:64] = np.nan
+    generated[64:128] = 1e3
+    assert abs(kde_kl_unfenced(data, generated, 0.01, 200) + np.log(0.75)) < 1e-6
+    generated[64:120] = data[64:120]  # 64 + 8 lost of 512: the fence drops them
+    out = evaluate(np.concatenate([data, data]), np.concatenate([generated, data]), n_eval=512, n_chunks=2,
+                   kde_grid=200)
+    assert out["n_nonfinite"] == 64 and out["n_fenced"] >= 72 and out["n_replicates"] == 2
+    assert out["kl_unfenced"] > out["kl"]
+
+
+def test_far_spread_samples_give_a_large_finite_kl_not_nan():
+    """Samples 1e4 wide make the authors' joint-box grid miss the 0.01 bandwidth (their 0/0 = nan):
+    the metric is taken on the data's box instead, where the far samples carry no mass."""
+    from activediff.evaluation.metrics import evaluate
+
+    rng = np.random.default_rng(0)
+    data, wide = rng.normal(size=(1024, 2)) * 0.1, rng.normal(size=(1024, 2)) * 1e4
+    out = evaluate(data, wide, n_eval=512, n_chunks=2)
+    assert np.isfinite(out["kl"]) and out["kl"] > 10 and out["bhattacharyya"] < 0.01
+    assert out["n_chunks_regridded"] == 2
+    near = evaluate(data, rng.normal(size=(1024, 2)) * 0.1, n_eval=512, n_chunks=2)
+    assert near["n_chunks_regridded"] == 0 and near["kl"] < 1.5

@@ -97,6 +97,7 @@ rule fidelity_alanine:
         "results/fidelity/alanine.csv",
     params:
         sdes=config["alanine"]["models"]["sdes"],
+        claims=config["claims"],
     log:
         "logs/fidelity_alanine/all.log",
     resources:

@@ -26,7 +26,7 @@ rule analytic_sample:
     params:
         dataset=lambda wc: toy_params(wc.dataset),
         sde=lambda wc: sde_params(wc.sde),
-        dt=lambda wc: float(wc.dt),
+        dt_phys=lambda wc: float(wc.dt),  # the path's step size is physical (B = beta t)
         n_samples=config["analytic"]["n_samples"],
         sampling=config["analytic"]["sampling"],
         seed=lambda wc: derive_seed(config["seed"], "analytic_sample", wc.dataset),
@@ -126,9 +126,10 @@ rule fig_analytic_scatter:
     params:
         dataset=lambda wc: SCATTER_FIGURES[wc.fig],
         sdes=config["analytic"]["sdes"],
-        dts=[float(dt) for dt in config["analytic"]["dt_grid"]],
+        dts=[float(dt) for dt in config["analytic"]["dt_physical"]],
+        beta=config["processes"]["beta"],
         # the process of each samples input, in analytic_samples' order (process outer)
-        sample_sdes=[sde for sde in config["analytic"]["sdes"] for _ in config["analytic"]["dt_grid"]],
+        sample_sdes=[sde for sde in config["analytic"]["sdes"] for _ in config["analytic"]["dt_physical"]],
     wildcard_constraints:
         fig="|".join(SCATTER_FIGURES) or "none",
     log:
@@ -261,11 +262,17 @@ rule fig_speciation:
 rule fidelity_analytic:
     input:
         table="results/metrics/analytic_em.csv",
+        floor="results/metrics/data_reference.csv",
         markers="results/analysis/speciation_datasets.csv",
         times=expand("results/analysis/speciation/{sde}_times.csv", sde=config["analytic"]["sdes"]),
         fourier="results/analysis/fourier_empirical.csv",
     output:
         "results/fidelity/analytic.csv",
+    params:
+        claims=config["claims"],
+        passive=sde_params("passive"),
+        active=sde_params("active"),
+        n_trajectories=config["speciation"]["n_trajectories"],
     log:
         "logs/fidelity_analytic/all.log",
     resources:
@@ -295,3 +302,24 @@ rule fidelity:
         f"{ENVS}/plot.yaml"
     script:
         "../scripts/fidelity.py"
+
+
+rule parameter_sources:
+    output:
+        report(
+            "results/claims/parameter_sources.csv",
+            caption="../report/parameter_sources.rst",
+            category="Claims of the paper",
+            labels={"table": "parameter sources"},
+        ),
+    params:
+        config=config,
+    log:
+        "logs/parameter_sources/all.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        f"{ENVS}/plot.yaml"
+    script:
+        "../scripts/parameter_sources.py"

@@ -77,7 +77,7 @@ def toy_params(name):
 
 
 def dt_tag(dt):
-    """Canonical text of a step size, used in file names: 0.05 -> '0.05'."""
+    """Canonical text of a (physical) step size, used in file names: 0.05 -> '0.05'."""
     return f"{float(dt):g}"
 
 
@@ -99,7 +99,7 @@ def analytic_samples(dataset):
         "results/samples/{dataset}/{sde}/exact_em/dt{dt}.npz",
         dataset=dataset,
         sde=config["analytic"]["sdes"],
-        dt=[dt_tag(dt) for dt in config["analytic"]["dt_grid"]],
+        dt=[dt_tag(dt) for dt in config["analytic"]["dt_physical"]],
     )
 
 
@@ -128,6 +128,7 @@ def analytic_targets():
         "results/figures/figA6.png",
         "results/figures/figA8.png",
         "results/fidelity.csv",
+        "results/claims/parameter_sources.csv",
     ]
 
 
@@ -215,28 +216,32 @@ def learned_models():
 
 def learned_plan(dataset, sde):
     """What one sampling job does for a (dataset, process, seed): a list of [sampler, iteration,
-    dt] entries (dt = 0 for the adaptive ODE). Final checkpoint: Euler-Maruyama over the dt grid
-    (dt-scan and splitting sets), the ODE (dt-scan sets), the splitting sampler (splitting sets,
-    active and CLD); every checkpoint: Euler-Maruyama at iteration_dt (iteration sets)."""
+    physical dt, grid] entries (dt = 0 for the adaptive ODE; grid `stage` = learned.sampling's own
+    convention, or authors_analytic for the second row). Final checkpoint: Euler-Maruyama over the
+    dt grid (dt-scan and splitting sets; on dt-scan sets also under the analytic grid when
+    learned.analytic_row), the ODE (dt-scan sets), the splitting sampler (splitting sets, active and
+    CLD); every checkpoint: Euler-Maruyama at iteration_dt_physical (iteration sets)."""
     cfg, final = config["learned"], final_iteration(dataset)
-    grid = [float(dt) for dt in cfg["dt_grid"]]
+    grid = [float(dt) for dt in cfg["dt_physical"]]
     plan = []
     if dataset in cfg["em_datasets"] or dataset in cfg["split_datasets"]:
-        plan += [["learned_em", final, dt] for dt in grid]
+        plan += [["learned_em", final, dt, "stage"] for dt in grid]
+    if dataset in cfg["em_datasets"] and cfg["analytic_row"]:
+        plan += [["learned_em", final, dt, "authors_analytic"] for dt in grid]
     if dataset in cfg["em_datasets"] and cfg["ode"]:
-        plan.append(["learned_ode", final, 0.0])
+        plan.append(["learned_ode", final, 0.0, "stage"])
     if dataset in cfg["split_datasets"] and sde in ("active", "cld"):
-        plan += [["learned_split", final, dt] for dt in grid]
+        plan += [["learned_split", final, dt, "stage"] for dt in grid]
     if dataset in cfg["iteration_datasets"]:
-        dt = float(cfg["iteration_dt"])
-        plan += [["learned_em", it, dt] for it in checkpoint_iterations(dataset)
-                 if ["learned_em", it, dt] not in plan]
+        dt = float(cfg["iteration_dt_physical"])
+        plan += [["learned_em", it, dt, "stage"] for it in checkpoint_iterations(dataset)
+                 if ["learned_em", it, dt, "stage"] not in plan]
     return plan
 
 
 def learned_model_iterations(dataset, sde):
     """The checkpoint iterations a sampling job reads, in the order of its inputs."""
-    return sorted({it for _, it, _ in learned_plan(dataset, sde)})
+    return sorted({entry[1] for entry in learned_plan(dataset, sde)})
 
 
 def learned_model_inputs(wildcards):
@@ -281,6 +286,8 @@ def fidelity_parts():
         parts.append("results/fidelity/ising.csv")
     if alanine_models_enabled():
         parts.append("results/fidelity/alanine.csv")
+    if config["diagnostics"]["enabled"]:
+        parts.append("results/fidelity/diagnostics.csv")
     return parts
 
 

@@ -115,3 +115,48 @@ rule fig_entropy_production:
         f"{ENVS}/plot.yaml"
     script:
         "../scripts/diagnostics_figures.py"
+
+
+rule score_variation:
+    output:
+        curves="results/diagnostics/score_variation.csv",
+        summary="results/metrics/score_variation.csv",
+    params:
+        dataset_name=config["diagnostics"]["dataset"],
+        dataset=lambda wc: toy_params(config["diagnostics"]["dataset"]),
+        passive=sde_params("passive"),
+        active=sde_params("active"),
+        cld=sde_params("cld"),
+        times=config["diagnostics"]["score_variation"],
+        seed=derive_seed(config["seed"], "diagnostics", "score_variation"),
+    log:
+        log_path("score_variation"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        f"{ENVS}/torch.yaml"
+    script:
+        "../scripts/score_variation.py"
+
+
+rule fidelity_diagnostics:
+    input:
+        entropy="results/metrics/entropy_production.csv",
+        variation="results/metrics/score_variation.csv",
+    output:
+        "results/fidelity/diagnostics.csv",
+    params:
+        claims=config["claims"],
+        n_entropy=config["diagnostics"]["entropy"]["n_samples"],
+        n_variation=config["diagnostics"]["score_variation"]["n_samples"],
+    log:
+        log_path("fidelity_diagnostics"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        f"{ENVS}/plot.yaml"
+    script:
+        "../scripts/fidelity_diagnostics.py"

@@ -112,6 +112,7 @@ rule fidelity_ising:
         "results/fidelity/ising.csv",
     params:
         sdes=config["ising_models"]["sdes"],
+        claims=config["claims"],
     log:
         "logs/fidelity_ising/all.log",
     resources:

@@ -13,6 +13,8 @@ rule learned_sample:
         iters=lambda wc: learned_model_iterations(wc.dataset, wc.sde),
         n_samples=config["learned"]["n_samples"],
         sampling=config["learned"]["sampling"],
+        dataset=lambda wc: toy_params(wc.dataset),  # its mixture (or a Gaussian fit) for the EM stability check
+        reference_seed=lambda wc: derive_seed(config["seed"], "stability_reference", wc.dataset),
         seed=lambda wc: derive_seed(config["seed"], "learned_sample", wc.dataset, wc.sde, wc.seed),
     wildcard_constraints:
         seed=r"\d+",
@@ -113,6 +115,8 @@ rule fig_learned_scatter:
         dataset=lambda wc: LEARNED_SCATTER[wc.fig][0],
         sdes=lambda wc: LEARNED_SCATTER[wc.fig][1],
         iters=lambda wc: final_iteration(LEARNED_SCATTER[wc.fig][0]),
+        sampling=config["learned"]["sampling"],
+        beta=config["processes"]["beta"],
     wildcard_constraints:
         fig="|".join(LEARNED_SCATTER) or "none",
     log:
@@ -148,7 +152,8 @@ rule fig_learned_iterations:
         # (dataset, process) of each samples input, in expand's order (dataset outer)
         panels=[[ds, sde] for ds in config["learned"]["iteration_datasets"] for sde in config["learned"]["sdes"]],
         iterations=iteration_figure_checkpoints(),
-        dt=config["learned"]["iteration_dt"],
+        dt=config["learned"]["iteration_dt_physical"],
+        sampling=config["learned"]["sampling"],
     log:
         "logs/fig_learned_iterations/all.log",
     resources:
@@ -195,9 +200,19 @@ rule fig_learned_metrics:
 
 rule fidelity_learned:
     input:
-        "results/metrics/learned.csv",
+        summary="results/metrics/learned.csv",
+        exact="results/metrics/analytic_em.csv",
+        floor="results/metrics/learned_reference.csv",
     output:
         "results/fidelity/learned.csv",
+    params:
+        claims=config["claims"],
+        active=sde_params("active"),
+        passive=sde_params("passive"),
+        # the training recipe that decides the learned rows (EMA warm-up; eta0 is in active)
+        training=f"EMA {config['training']['ema']} warm-up {config['training']['ema_warmup']}, "
+        f"{final_iteration(config['learned']['em_datasets'][0]) if config['learned']['em_datasets'] else 0} "
+        f"iterations, {len(training_seeds())} seeds",
     log:
         "logs/fidelity_learned/all.log",
     resources:

@@ -1,8 +1,13 @@
-"""The learned-score stage's claims as numbers with error bars over training seeds."""
+"""The learned-score stage's claims (error bars over training seeds): results/fidelity/learned.csv."""
 import pandas as pd
 
-from activediff.evaluation import claims as fidelity
+from activediff.evaluation import claims
 from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])
-write_csv(snakemake.output[0], fidelity.table(fidelity.learned_claims(pd.read_csv(snakemake.input[0]))))
+settings = claims.ClaimSettings.from_config(snakemake.params.claims)
+inp = snakemake.input
+p = snakemake.params
+rows = claims.learned_claims(pd.read_csv(inp.summary), pd.read_csv(inp.exact), pd.read_csv(inp.floor), settings,
+                             context=claims.process_context(p.active, p.passive) + f"; {p.training}")
+write_csv(snakemake.output[0], claims.table(rows))

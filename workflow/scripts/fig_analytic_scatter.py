@@ -1,5 +1,5 @@
 """Scatter grid of exact-score reverse diffusion: processes x step sizes (Fig 2a, A1)."""
-from activediff.toy.figures import scatter_grid
+from activediff.toy.figures import physical_step_label, scatter_grid
 from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
 
@@ -8,8 +8,8 @@ p = snakemake.params
 data = load_npz(snakemake.input.data, ("x",))["x"]
 samples = {}
 for sde, path in zip(p.sample_sdes, snakemake.input.samples):
-    arrays = load_npz(path, ("x", "dt"))
-    samples[(sde, float(arrays["dt"]))] = arrays["x"]
-fig = scatter_grid(data, samples, p.sdes, p.dts,
-                   f"{p.dataset}: reverse diffusion with the exact score, Euler-Maruyama, no denoising")
+    arrays = load_npz(path, ("x", "dt_phys", "convention"))
+    samples[(sde, float(arrays["dt_phys"]))] = arrays["x"]
+fig = scatter_grid(data, samples, p.sdes, p.dts, f"{p.dataset}: reverse diffusion with the exact score, "
+                   f"Euler-Maruyama, {arrays['convention']}", col_label=physical_step_label(p.beta))
 save_figure(fig, snakemake.output[0])

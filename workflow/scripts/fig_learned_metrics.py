@@ -11,11 +11,12 @@ summary = pd.read_csv(snakemake.input.summary)
 reference = pd.read_csv(snakemake.input.reference)
 final = final_checkpoint(summary)
 em = final[final["sampler"] == "learned_em"]
-scan = em.groupby("dataset")["dt"].transform("nunique") > 1
-save_figure(metric_curves(em[scan], reference), snakemake.output.em)
+scan = em.groupby("dataset")["dt_phys"].transform("nunique") > 1
+save_figure(metric_curves(em[scan], reference, style="convention"), snakemake.output.em)
 split_sets = set(summary.loc[summary["sampler"] == "learned_split", "dataset"])
 both = final[final["dataset"].isin(split_sets) & final["sde"].isin(["active", "cld"])
-             & final["sampler"].isin(["learned_em", "learned_split"])]
+             & final["sampler"].isin(["learned_em", "learned_split"])
+             & (final["convention"] == final.loc[final["sampler"] == "learned_split", "convention"].iloc[0])]
 both = both.assign(method=both["sampler"].map({"learned_em": "Euler-Maruyama",
                                               "learned_split": "splitting (SSCS for CLD)"}))
 save_figure(metric_curves(both, reference, hue="sde", style="method"), snakemake.output.samplers)

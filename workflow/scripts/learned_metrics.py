@@ -6,12 +6,14 @@ from activediff.evaluation.metrics import evaluate
 
 log = log_to(snakemake.log[0])
 data = load_npz(snakemake.input.data, ("x",))["x"]
-s = load_npz(snakemake.input.samples, ("sampler", "iters", "dt", "x", "score_evals"))
+keys = ("sampler", "iters", "dt", "dt_phys", "convention", "em_amplification", "x", "score_evals")
+s = load_npz(snakemake.input.samples, keys)
 wc = snakemake.wildcards
 rows = []
-for sampler, iters, dt, x, nfe in zip(s["sampler"], s["iters"], s["dt"], s["x"], s["score_evals"]):
-    rows.append(dict(dataset=wc.dataset, sde=wc.sde, sampler=str(sampler), seed=int(wc.seed), iters=int(iters),
-                     dt=float(dt), score_evals=float(nfe),
+for sampler, iters, dt, dt_phys, convention, amplification, x, nfe in zip(*(s[k] for k in keys)):
+    rows.append(dict(dataset=wc.dataset, sde=wc.sde, sampler=str(sampler), convention=str(convention),
+                     seed=int(wc.seed), iters=int(iters), dt=float(dt), dt_phys=float(dt_phys), score_evals=float(nfe),
+                     em_amplification=float(amplification), em_stable=not amplification > 1 + 1e-9,
                      **evaluate(data, x, seed=snakemake.params.seed, **snakemake.params.metrics)))
     log.info("%s", rows[-1])
 write_csv(snakemake.output[0], pd.DataFrame(rows))

@@ -6,7 +6,7 @@ import torch
 from activediff.devices import resolve_device
 from activediff.diffusion.settings import SamplingSettings
 from activediff.io import log_to, save_npz
-from activediff.toy.sampling import run_plan
+from activediff.toy.sampling import run_plan, stability_reference
 from activediff.training.checkpoints import load_score_model
 
 log = log_to(snakemake.log[0])
@@ -17,6 +17,7 @@ settings = SamplingSettings.from_config(p.sampling, "learned.sampling")
 models = {int(it): load_score_model(path, device=device) for it, path in zip(p.iters, snakemake.input.models)}
 coord_shape = tuple(next(iter(models.values())).net.state_shape[1:])
 start = time.perf_counter()
-out = run_plan(models, p.plan, coord_shape, p.n_samples, p.seed, settings, device, log)
+reference = stability_reference(p.dataset, p.reference_seed)
+out = run_plan(models, p.plan, coord_shape, p.n_samples, p.seed, settings, reference, device, log)
 log.info("%d entries x %d samples in %.1f s on %s", len(p.plan), p.n_samples, time.perf_counter() - start, device)
 save_npz(snakemake.output[0], **out)

@@ -6,7 +6,7 @@ from activediff.evaluation.tables import learned_vs_exact, summarise_over_seeds
 
 log = log_to(snakemake.log[0])
 raw = pd.concat([pd.read_csv(f) for f in snakemake.input.rows], ignore_index=True)
-raw = raw.sort_values(["dataset", "sde", "sampler", "iters", "dt", "seed"], ignore_index=True)
+raw = raw.sort_values(["dataset", "sde", "sampler", "convention", "iters", "dt_phys", "seed"], ignore_index=True)
 summary = summarise_over_seeds(raw)
 write_csv(snakemake.output.raw, raw)
 write_csv(snakemake.output.summary, summary)

@@ -343,6 +343,14 @@ class CLD(LinearSDE):
 SDES = {"passive": Passive, "active": Active, "cld": CLD}
 
 
+def temperature_matched_passive(active: Active) -> Passive:
+    """The passive process as cold as the active one: the same k and time change, and T such that
+    its stationary x variance T / k equals the active one (T = Ta / (1 + k tau) + Tp for the
+    defaults: 0.8). Comparing against it separates "active" from "colder" (docs/theory.md 10)."""
+    T = active.k * float(active.stationary_cov()[0, 0])
+    return Passive(k=active.k, T=T, beta=active.beta0, beta1=active.beta1, t_max=active.t_max)
+
+
 def make_sde(name: str, **params) -> LinearSDE:
     """Build a process by name: make_sde("active", k=1, tau=0.25, Tp=0, Ta=1, beta=4, eta0="stationary")."""
     try:

@@ -5,7 +5,13 @@
   lattice over the joint bounding box, both normalised to sum 1 and floored at 1e-10; reports
   KL(data || generated) = sum p log(p/q) and the Bhattacharyya coefficient sum sqrt(p q).
   Generated points beyond an IQR fence (threshold c) are dropped, and the data points at the same
-  indices with them, as in their script.
+  indices with them, as in their script. The fence hides diverged samples, so beside it:
+- kde_kl_unfenced: KL(data || generated) with no fence and no renormalisation of what is left: both
+  KDEs as densities integrated over the cells of a grid spanning the data's box +- 4 bandwidths;
+  generated mass outside the grid (diverged or non-finite samples) is simply missing from q, so
+  it raises the KL instead of vanishing. Counts: n_nonfinite, n_fenced (dropped by the fence),
+  n_chunks_regridded (chunks whose samples spread so far that the joint grid could not resolve the
+  bandwidth: the authors' value would be noise or nan there; it is taken on the data's box).
 - sliced Wasserstein-2 over random unit directions (exact 1D W2 from sorted samples).
 - MMD^2 (unbiased) with the Gaussian kernel k(x, y) = exp(-|x - y|^2 / (2 l^2)).
 Error bars: the metric on n_chunks disjoint chunks of n_eval points; mean and standard error.
@@ -40,12 +46,50 @@ def kde_kl_bhattacharyya(data: np.ndarray, generated: np.ndarray, bandwidth: flo
     keep = iqr_mask(generated, iqr_threshold)
     data, generated = data[keep], generated[keep]
     both = np.concatenate([data, generated])
+    if _coarse(both, bandwidth, grid):
+        # Samples spread so far that the joint box's grid no longer resolves the bandwidth: the
+        # KDEs are sampled between their peaks (their script gives noise, or 0/0 = nan). Take
+        # both as cell probabilities on the data's own box instead, where the far samples carry
+        # no mass: a large, finite KL (the unfenced definition, on the fenced points).
+        p, q = _cell_probabilities(data, generated, bandwidth, grid)
+        p, q = np.maximum(p, 1e-10), np.maximum(q, 1e-10)
+        return float(np.sum(p * np.log(p / q))), float(np.sum(np.sqrt(p * q)))
     axes = [np.linspace(lo, hi, grid) for lo, hi in zip(both.min(0), both.max(0))]
     p = _kde_on_grid(data, axes, bandwidth)
     q = _kde_on_grid(generated, axes, bandwidth)
     p = np.maximum(p / p.sum(), 1e-10)
     q = np.maximum(q / q.sum(), 1e-10)
     return float(np.sum(p * np.log(p / q))), float(np.sum(np.sqrt(p * q)))
+
+
+def _coarse(points, bandwidth, grid) -> bool:
+    """Whether a grid over the points' box is too coarse for the KDE (spacing > 10 bandwidths)."""
+    return bool(np.any((points.max(0) - points.min(0)) / (grid - 1) > 10 * bandwidth))
+
+
+def _unresolved(data, generated, bandwidth, grid, iqr_threshold) -> bool:
+    """Whether the authors' joint-box grid, after the fence, is too coarse (see above)."""
+    keep = iqr_mask(generated, iqr_threshold)
+    return _coarse(np.concatenate([data[keep], generated[keep]]), bandwidth, grid)
+
+
+def kde_kl_unfenced(data: np.ndarray, generated: np.ndarray, bandwidth: float = 0.01, grid: int = 500) -> float:
+    """KL(data || generated) of the two KDEs as cell probabilities on the data's grid (see above)."""
+    p, q = _cell_probabilities(data, generated, bandwidth, grid)
+    p, q = np.maximum(p, 1e-10), np.maximum(q, 1e-10)
+    return float(np.sum(p * np.log(p / q)))
+
+
+def _cell_probabilities(data, generated, h, grid):
+    """Both KDEs integrated over the cells of a grid on the data's box +- 4 h, each divided by its
+    own number of points (non-finite generated points carry no mass)."""
+    axes = [np.linspace(lo - 4 * h, hi + 4 * h, grid) for lo, hi in zip(data.min(0), data.max(0))]
+    cell = np.prod([ax[1] - ax[0] for ax in axes])
+    norm = cell / (2 * np.pi * h * h) ** (data.shape[1] / 2)
+    finite = generated[np.all(np.isfinite(generated), axis=1)]
+    p = _kde_on_grid(data, axes, h) * norm / len(data)
+    q = _kde_on_grid(finite, axes, h) * norm / len(generated) if len(finite) else np.zeros_like(p)
+    return p, q
 
 
 def sliced_wasserstein2(x: np.ndarray, y: np.ndarray, n_projections: int = 256, seed: int = 0) -> float:
@@ -75,21 +119,30 @@ def evaluate(data: np.ndarray, generated: np.ndarray, n_eval: int = 512, n_chunk
              kde_bandwidth: float = 0.01, kde_grid: int = 500, iqr_threshold: float = 2.0,
              swd_projections: int = 256, mmd_bandwidth: float = 0.1, seed: int = 0) -> dict[str, float]:
     """All metrics on n_chunks disjoint chunks of n_eval data and generated points:
-    {metric: mean, metric_se: standard error}. Needs n_chunks * n_eval points of each."""
+    {metric: mean, metric_se: standard error over the chunks (n_replicates = n_chunks independent
+    replicates: every generated sample has its own seed), plus the counts n_nonfinite and n_fenced
+    summed over the chunks}. Needs n_chunks * n_eval points of each."""
     need = n_chunks * n_eval
     if len(data) < need or len(generated) < need:
         raise ValueError(f"metrics need {n_chunks} x {n_eval} = {need} points of data and of samples; "
                          f"got {len(data)} and {len(generated)}")
-    if not np.all(np.isfinite(generated)):
-        generated = np.where(np.isfinite(generated), generated, 1e6)  # diverged samples count as far away
-    rows = []
+    if not np.all(np.isfinite(data)):
+        raise FloatingPointError("metrics: the data contain non-finite values")
+    raw = generated
+    generated = np.where(np.isfinite(generated), generated, 1e6)  # diverged samples count as far away
+    rows, counts = [], dict(n_nonfinite=0, n_fenced=0, n_chunks_regridded=0)
     for c in range(n_chunks):
         sl = slice(c * n_eval, (c + 1) * n_eval)
+        counts["n_nonfinite"] += int((~np.all(np.isfinite(raw[sl]), axis=1)).sum())
+        counts["n_fenced"] += int((~iqr_mask(generated[sl], iqr_threshold)).sum())
+        counts["n_chunks_regridded"] += int(_unresolved(data[sl], generated[sl], kde_bandwidth, kde_grid,
+                                                        iqr_threshold))
         kl, bc = kde_kl_bhattacharyya(data[sl], generated[sl], kde_bandwidth, kde_grid, iqr_threshold)
         rows.append(dict(kl=kl, bhattacharyya=bc,
+                         kl_unfenced=kde_kl_unfenced(data[sl], raw[sl], kde_bandwidth, kde_grid),
                          sliced_w2=sliced_wasserstein2(data[sl], generated[sl], swd_projections, seed + c),
                          mmd2=mmd2(data[sl], generated[sl], mmd_bandwidth)))
-    out = {}
+    out = dict(n_replicates=n_chunks, **counts)
     for key in rows[0]:
         values = np.array([r[key] for r in rows])
         out[key] = float(values.mean())

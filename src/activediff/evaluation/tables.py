@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METRICS = ("kl", "bhattacharyya", "sliced_w2", "mmd2")
-KEYS = ["dataset", "sde", "sampler", "iters", "dt"]
+METRICS = ("kl", "kl_unfenced", "bhattacharyya", "sliced_w2", "mmd2")
+KEYS = ["dataset", "sde", "sampler", "convention", "iters", "dt", "dt_phys"]
 
 
 def final_checkpoint(summary: pd.DataFrame) -> pd.DataFrame:
@@ -15,11 +15,18 @@ def final_checkpoint(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarise_over_seeds(raw: pd.DataFrame) -> pd.DataFrame:
-    """Mean over training seeds and its standard error (std / sqrt(n_seeds)); with one seed the
-    error is the within-run standard error over metric chunks."""
+    """Mean over training seeds and its standard error (std / sqrt(n_seeds)), n_replicates the
+    seeds behind it; with one seed the error is the within-run standard error over metric chunks
+    (n_replicates the chunks). Non-finite and fenced sample counts are summed over seeds."""
     rows = []
     for key, group in raw.groupby(KEYS, sort=True):
-        row = dict(zip(KEYS, key), n_seeds=len(group), score_evals=float(group["score_evals"].mean()))
+        row = dict(zip(KEYS, key), n_seeds=len(group), score_evals=float(group["score_evals"].mean()),
+                   n_replicates=len(group) if len(group) > 1 else int(group["n_replicates"].iloc[0]),
+                   n_nonfinite=int(group["n_nonfinite"].sum()), n_fenced=int(group["n_fenced"].sum()),
+                   n_chunks_regridded=int(group["n_chunks_regridded"].sum()))
+        if "em_amplification" in group:
+            row["em_amplification"] = float(group["em_amplification"].max())
+            row["em_stable"] = bool(group["em_stable"].astype(bool).all())
         for m in METRICS:
             values = group[m].to_numpy()
             row[m] = float(values.mean())
@@ -34,8 +41,8 @@ def learned_vs_exact(summary: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame
     same (dataset, process, step size); gap = learned - exact with its combined standard error."""
     final = final_checkpoint(summary)
     final = final[final["sampler"] == "learned_em"]
-    merged = final.merge(exact, on=["dataset", "sde", "dt"], suffixes=("_learned", "_exact"))
-    out = merged[["dataset", "sde", "dt", "n_seeds"]].copy()
+    merged = final.merge(exact, on=["dataset", "sde", "convention", "dt_phys"], suffixes=("_learned", "_exact"))
+    out = merged[["dataset", "sde", "convention", "dt_phys", "n_seeds"]].copy()
     for m in METRICS:
         out[m + "_learned"] = merged[m + "_learned"]
         out[m + "_learned_se"] = merged[m + "_se_learned"]
@@ -43,4 +50,4 @@ def learned_vs_exact(summary: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame
         out[m + "_exact_se"] = merged[m + "_se_exact"]
         out[m + "_gap"] = merged[m + "_learned"] - merged[m + "_exact"]
         out[m + "_gap_se"] = np.hypot(merged[m + "_se_learned"], merged[m + "_se_exact"])
-    return out.sort_values(["dataset", "sde", "dt"], ignore_index=True)
+    return out.sort_values(["dataset", "sde", "convention", "dt_phys"], ignore_index=True)

@@ -10,8 +10,16 @@ import seaborn as sns
 
 from activediff.evaluation.plotting import SDE_COLORS, SDE_LABELS, SDE_ORDER, set_theme
 
-METRIC_LABELS = {"kl": "KL(data || gen)", "bhattacharyya": "Bhattacharyya coeff.",
+METRIC_LABELS = {"kl": "KL(data || gen)", "kl_unfenced": "KL, no IQR fence", "bhattacharyya": "Bhattacharyya coeff.",
                  "sliced_w2": "sliced W2", "mmd2": "MMD$^2$"}
+
+
+def physical_step_label(beta: float):
+    """Column label of a physical step size, with the code-time step beside it."""
+    return lambda dt: f"$\\Delta t$ = {dt:g}\n(code {dt / beta:g})"
+
+
+STEP_LABEL = r"step size $\Delta t$ (physical time $B = \beta t$; code $\Delta t/\beta$)"
 
 
 def scatter_grid(data: dict, samples: dict, rows, cols, title: str, col_label=lambda c: f"$\\Delta t$ = {c:g}",
@@ -50,11 +58,12 @@ def scatter_grid(data: dict, samples: dict, rows, cols, title: str, col_label=la
     return fig
 
 
-def metric_curves(table: pd.DataFrame, reference: pd.DataFrame, metrics=tuple(METRIC_LABELS), x="dt",
-                  hue="sde", style=None, xlabel=r"step size $\Delta t$ (code time)"):
+def metric_curves(table: pd.DataFrame, reference: pd.DataFrame, metrics=tuple(METRIC_LABELS), x="dt_phys",
+                  hue="sde", style=None, xlabel=STEP_LABEL):
     """Each metric against `x`: one column per dataset, one line per `hue` value (process) and, with
     `style`, per value of that column (e.g. the sampler: solid, dashed, ...), error bars = SE; the
-    grey band is the data-vs-data value (the floor a perfect sampler reaches)."""
+    grey band is the data-vs-data value (the floor a perfect sampler reaches). Points where
+    Euler-Maruyama is linearly unstable (column em_stable False) are circled in red."""
     set_theme()
     datasets = list(dict.fromkeys(table["dataset"]))
     hues = [h for h in SDE_ORDER if h in set(table[hue])] or sorted(set(table[hue]))
@@ -74,6 +83,10 @@ def metric_curves(table: pd.DataFrame, reference: pd.DataFrame, metrics=tuple(ME
                         ax.errorbar(sub[x], sub[metric], yerr=sub[metric + "_se"], marker="o", ms=3, capsize=2,
                                     color=palette[h], ls=line_styles[st],
                                     label=SDE_LABELS.get(h, h) + (f" / {st}" if style else ""))
+                        if "em_stable" in sub:
+                            bad = sub[~sub["em_stable"].astype(bool)]
+                            ax.scatter(bad[x], bad[metric], s=40, facecolors="none", edgecolors="red", lw=0.8,
+                                       zorder=3, label=None)
             ref = reference[reference["dataset"] == ds]
             if len(ref):
                 v, e = float(ref[metric].iloc[0]), float(ref[metric + "_se"].iloc[0])

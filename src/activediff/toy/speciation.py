@@ -20,7 +20,7 @@ from scipy.optimize import brentq
 from activediff.diffusion.samplers import euler_maruyama, time_grid
 from activediff.diffusion.scores import exact_score_fn
 from activediff.toy import data as toy
-from activediff.diffusion.sde import LinearSDE
+from activediff.diffusion.sde import LinearSDE, temperature_matched_passive
 
 #: Lambda grid of the criterion curves of Fig A8.
 LAMBDA_GRID = np.geomspace(0.01, 30, 120)
@@ -115,3 +115,13 @@ def crossing_time(curve: pd.DataFrame, level: float = 0.75) -> float:
         return float("nan")
     i = below[0]
     return float(t[i] + (level - p[i]) * (t[i + 1] - t[i]) / (p[i + 1] - p[i]))
+
+
+def matched_control_times(active: LinearSDE, passive: LinearSDE, markers: pd.DataFrame) -> pd.DataFrame:
+    """t_s of the temperature-matched passive process (diffusion.sde.temperature_matched_passive)
+    at each dataset's Lambda of a marker table: the control beside the paper's passive process."""
+    control = temperature_matched_passive(active)
+    lambdas = markers.drop_duplicates("dataset")[["dataset", "lambda"]]
+    return pd.DataFrame({"dataset": lambdas["dataset"].to_numpy(), "lambda": lambdas["lambda"].to_numpy(),
+                         "T": control.T, "t_s": [speciation_time(control, lam) for lam in lambdas["lambda"]]})
+
