@@ -260,6 +260,12 @@ def learned_metric_files():
             for ds, sde in learned_models() for seed in training_seeds()]
 
 
+def swissroll_sample_keys():
+    """(dataset, process, seed) of the learned sample files of Swiss-roll sets."""
+    return [(ds, sde, seed) for ds, sde in learned_models()
+            if toy_params(ds)["kind"] in ("swissroll", "multimodal_swissroll") for seed in training_seeds()]
+
+
 def learned_datasets():
     return sorted({ds for ds, _ in learned_models()})
 

@@ -200,6 +200,7 @@ rule fig_learned_metrics:
 
 rule fidelity_learned:
     input:
+        swissroll="results/metrics/swissroll.csv",
         summary="results/metrics/learned.csv",
         exact="results/metrics/analytic_em.csv",
         floor="results/metrics/learned_reference.csv",
@@ -222,3 +223,29 @@ rule fidelity_learned:
         f"{ENVS}/plot.yaml"
     script:
         "../scripts/fidelity_learned.py"
+
+
+rule swissroll_measures:
+    input:
+        data=lambda wc: [f"results/data/{ds}.npz" for ds, _, _ in swissroll_sample_keys()],
+        samples=lambda wc: [f"results/samples/{ds}/{sde}/learned/seed{seed}.npz" for ds, sde, seed in swissroll_sample_keys()],
+    output:
+        by_seed="results/metrics/swissroll_by_seed.csv",
+        summary=report(
+            "results/metrics/swissroll.csv",
+            caption="../report/swissroll_measures.rst",
+            category="Learned score",
+            labels={"table": "Swiss-roll positions and spirals"},
+        ),
+    params:
+        sample_keys=swissroll_sample_keys(),  # (dataset, process, seed) of each samples input, in order
+        datasets={ds: toy_params(ds) for ds, _, _ in swissroll_sample_keys()},
+    log:
+        "logs/swissroll_measures/all.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        f"{ENVS}/torch.yaml"
+    script:
+        "../scripts/swissroll_measures.py"

@@ -61,6 +61,8 @@ SOURCES = [
     ("claims.kl_margin", OURS, "the paper states 'comparable' without a margin; 0.25 nats ~ 3 SE of the floor"),
     ("claims.large_dt_physical", OURS, "the paper's 'large' step sizes are stripped"),
     ("claims.ising_margin", OURS, "the paper states 'comparable' without a margin"),
+    ("claims.spiral_threshold", OURS, "the paper judges the Swiss rolls by eye; a blurred roll scores 5-10"),
+    ("claims.occupancy_threshold", OURS, "the paper judges the roll positions by eye"),
 ]
 
 

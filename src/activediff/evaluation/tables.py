@@ -51,3 +51,19 @@ def learned_vs_exact(summary: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame
         out[m + "_gap"] = merged[m + "_learned"] - merged[m + "_exact"]
         out[m + "_gap_se"] = np.hypot(merged[m + "_se_learned"], merged[m + "_se_exact"])
     return out.sort_values(["dataset", "sde", "convention", "dt_phys"], ignore_index=True)
+
+
+def summarise_measures(by_seed: pd.DataFrame, measures, keys=("dataset", "sde", "sampler", "convention", "iters",
+                                                               "dt_phys")) -> pd.DataFrame:
+    """Mean and standard error over training seeds of per-seed measures (n_replicates = seeds)."""
+    if by_seed.empty:
+        return pd.DataFrame(columns=[*keys, "n_replicates", *[m + s for m in measures for s in ("", "_se")]])
+    rows = []
+    for key, group in by_seed.groupby(list(keys), sort=True):
+        row = dict(zip(keys, key), n_replicates=len(group))
+        for m in measures:
+            values = group[m].to_numpy(dtype=float)
+            row[m] = float(values.mean())
+            row[m + "_se"] = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)

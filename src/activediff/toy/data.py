@@ -12,7 +12,7 @@ from activediff.diffusion.scores import GaussianMixture
 
 # (x, y) -> ((x + y)/sqrt2, (y - x)/sqrt2): the row-vector rotation R = [[1, -1], [1, 1]] / sqrt2.
 _DIAMOND_ROTATION = np.array([[1.0, -1.0], [1.0, 1.0]]) / np.sqrt(2.0)
-_ROLL_OFFSETS = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]])
+ROLL_OFFSETS = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]])
 
 
 def diamond_mixture(B: float = 0.5, std: float = 0.04) -> GaussianMixture:
@@ -41,7 +41,7 @@ def _multimodal_swissroll(n: int, rng: np.random.Generator, offset: float = 0.8,
                           scale: float = 0.01) -> np.ndarray:
     """Five Swiss rolls, one at the origin and four at (+-offset, +-offset), multinomial counts."""
     counts = rng.multinomial(n, np.full(5, 0.2))
-    rolls = [_swissroll(c, rng, noise, scale) + offset * _ROLL_OFFSETS[i] for i, c in enumerate(counts)]
+    rolls = [_swissroll(c, rng, noise, scale) + offset * ROLL_OFFSETS[i] for i, c in enumerate(counts)]
     return np.concatenate(rolls)[rng.permutation(n)]
 
 
