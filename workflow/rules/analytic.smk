@@ -291,7 +291,7 @@ rule fidelity:
         report(
             "results/fidelity.csv",
             caption="../report/fidelity.rst",
-            category="Claims of the paper",
+            category="Claims",
         ),
     log:
         "logs/fidelity/all.log",
@@ -309,7 +309,7 @@ rule parameter_sources:
         report(
             "results/claims/parameter_sources.csv",
             caption="../report/parameter_sources.rst",
-            category="Claims of the paper",
+            category="Claims",
             labels={"table": "parameter sources"},
         ),
     params:

@@ -335,3 +335,37 @@ def swissroll_claims(summary: pd.DataFrame, settings: ClaimSettings) -> list[dic
             rows += parts + [summary_row("active resolves the roll positions and the spirals", "fig3b/figA3/figA4",
                                          cond, parts)]
     return rows
+
+
+# -- paper A2.3: final denoising (from the claim map) ---------------------------------------------
+
+def denoising_claims(claim_map: pd.DataFrame, settings: ClaimSettings, variant: str | None = None) -> list[dict]:
+    """Paper A2.3: a final denoising step changes passive samples but not active ones. From the
+    claim map's rows of one variant (default: the first, i.e. the configured process) against the
+    paper's passive comparison, at each step size and eps > 0: the KL change denoising makes for
+    passive (two-sided difference) and for active (equivalence to 0 within the KL margin)."""
+    rows = []
+    cm = claim_map[(claim_map["comparison"] == "paper") & (claim_map["eps"] > 0)]
+    if cm.empty:
+        return [unmeasured_row("final denoising changes passive samples but not active ones", "A2.3",
+                               "the claim map has no eps > 0 cells with the paper's passive comparison")]
+    variant = variant or cm["variant"].iloc[0]
+    cm = cm[cm["variant"] == variant]
+    for (dt, eps), sub in cm.groupby(["dt_physical", "eps"], sort=True):
+        by = {bool(d): r for d, r in zip(sub["denoise"], sub.to_dict("records"))}
+        if set(by) != {True, False}:
+            continue
+        dof = float(by[False]["dof"])
+        parts = []
+        for sde in ("passive", "active"):
+            on, off = by[True], by[False]
+            est = (vd.Estimate(on[f"kl_{sde}"], on[f"kl_{sde}_se"], dof)
+                   .minus(vd.Estimate(off[f"kl_{sde}"], off[f"kl_{sde}_se"], dof)))
+            cond = f"{variant}, dt {dt:g} physical, eps {eps:g}"
+            claim = f"final denoising {'changes' if sde == 'passive' else 'does not change'} {sde} samples"
+            result = vd.difference(est, settings.alpha) if sde == "passive" else vd.equivalence(
+                est, settings.kl_margin, settings.alpha)
+            parts.append(row(claim, "A2.3", cond, f"KL({sde}, denoised) - KL({sde}, not denoised)", est, result))
+        rows += parts + [summary_row("final denoising changes passive samples but not active ones", "A2.3",
+                                     f"{variant}, dt {dt:g} physical, eps {eps:g}", parts)]
+    return rows

@@ -74,6 +74,16 @@ def superiority(est: Estimate, alpha: float = ALPHA) -> dict:
     return dict(test="superiority (one-sided t)", margin=0.0, statistic=float(t), p_value=p_claim, verdict=verdict)
 
 
+def difference(est: Estimate, alpha: float = ALPHA) -> dict:
+    """value != 0 claimed (direction not stated): two-sided t test. reproduced when significant at
+    alpha, inconclusive otherwise (a two-sided claim of a difference is never contradicted by a
+    single test; its equivalence counterpart is `equivalence`)."""
+    p = 2 * min(_p_greater(est), _p_greater(Estimate(-est.value, est.stderr, est.dof)))
+    t = est.value / est.stderr if est.stderr > 0 else 0.0
+    return dict(test="difference (two-sided t)", margin=0.0, statistic=float(t), p_value=float(min(p, 1.0)),
+                verdict="reproduced" if p < alpha else "inconclusive")
+
+
 def equivalence(est: Estimate, margin: float, alpha: float = ALPHA) -> dict:
     """|value| < margin claimed (TOST). p_value is the larger of the two one-sided p-values."""
     if not margin > 0:
