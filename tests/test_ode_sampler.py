@@ -125,3 +125,15 @@ def test_flow_recovers_mixture_weights_and_denoising_is_one_drift_step():
     assert torch.equal(den.n_score_evals, plain.n_score_evals + 1)
     with pytest.raises(ValueError, match="downwards"):
         probability_flow_ode(sde, fn, u0, EPS, sde.t_max)
+
+
+def test_a_non_finite_score_stops_at_once_naming_the_sample():
+    sde = make_sde("passive")
+
+    def score(u, t):
+        out = -u.clone()
+        out[2] = float("nan") if torch.is_tensor(t) and t.ndim and float(t[2]) < 0.5 else out[2]
+        return out
+
+    with pytest.raises(FloatingPointError, match="sample 2 of the batch"):
+        probability_flow_ode(sde, score, torch.ones(4, 1, 1, dtype=torch.float64), 1.0, 1e-3)

@@ -47,6 +47,17 @@ def _per_sample(v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return v.reshape(v.shape + (1,) * (u.ndim - 1))
 
 
+def _require_finite(values: torch.Tensor, t: torch.Tensor, where: str, idx: torch.Tensor | None = None) -> None:
+    """Stop at the first non-finite drift or error estimate (the step-size control cannot see a
+    nan: it would otherwise loop until max_steps), naming the sample and its time."""
+    bad = ~torch.isfinite(values.flatten(1).sum(1) if values.ndim > 1 else values)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        sample = int(idx[first]) if idx is not None else first
+        raise FloatingPointError(f"probability_flow_ode: non-finite score or drift {where} for sample {sample} of the "
+                                 f"batch at t = {float(t[first]):.6g} (is the score model's checkpoint finite?)")
+
+
 def _combine(weights, stages):
     """sum_j w_j K_j over the stages with nonzero weight, in order."""
     acc = None
@@ -72,6 +83,7 @@ def probability_flow_ode(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor
     t = torch.full((n,), float(t_start), **opts)
     y = u_init.clone()
     f = rhs(y, t)
+    _require_finite(f, t, "at the start")
     length = t_start - t_end
 
     # Initial step (Hairer-Norsett-Wanner II.4, as scipy's select_initial_step), per sample.
@@ -107,6 +119,7 @@ def probability_flow_ode(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor
         stages.append(rhs(y_new, ti + h))
         scale = atol + torch.maximum(yi.abs(), y_new.abs()) * rtol
         err = _rms(_combine(_E, stages) * hs / scale)
+        _require_finite(err, ti, "in a step", idx)
         accept = err < 1
         grow = torch.where(err == 0, torch.full_like(err, MAX_FACTOR),
                            torch.clamp(SAFETY * err**ERROR_EXPONENT, max=MAX_FACTOR))
