@@ -49,3 +49,20 @@ def test_bad_dataset_parameters_name_the_problem():
         toy.sample("swissroll", 10, 0, B=0.5)
     with pytest.raises(ValueError, match="unknown toy dataset kind 'moons'"):
         toy.sample("moons", 10, 0)
+
+
+def test_data_files_are_validated_on_load(tmp_path):
+    from activediff.io import InputError, save_npz
+    from activediff.toy.data import load_points
+
+    good = toy.sample("diamond", 100, 1, B=0.5, std=0.04)
+    save_npz(tmp_path / "good.npz", x=good)
+    assert np.array_equal(load_points(tmp_path / "good.npz"), good)
+    bad = good.copy()
+    bad[5:10] = np.nan  # 5% non-finite rows
+    save_npz(tmp_path / "nan.npz", x=bad)
+    with pytest.raises(InputError, match="5 of 100 rows are not finite"):
+        load_points(tmp_path / "nan.npz")
+    save_npz(tmp_path / "shape.npz", x=good[:, :, None])
+    with pytest.raises(InputError, match="shape"):
+        load_points(tmp_path / "shape.npz")

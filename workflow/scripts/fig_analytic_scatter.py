@@ -1,11 +1,12 @@
 """Scatter grid of exact-score reverse diffusion: processes x step sizes (Fig 2a, A1)."""
 from activediff.toy.figures import physical_step_label, scatter_grid
+from activediff.toy.data import load_points
 from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
-data = load_npz(snakemake.input.data, ("x",))["x"]
+data = load_points(snakemake.input.data)
 samples = {}
 for sde, path in zip(p.sample_sdes, snakemake.input.samples):
     arrays = load_npz(path, ("x", "dt_phys", "convention"))

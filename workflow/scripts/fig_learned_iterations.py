@@ -1,6 +1,7 @@
 """Fig A4: samples of the other toy sets over training iterations (rows: set x process)."""
 from activediff.diffusion.settings import SamplingSettings
 from activediff.toy.figures import scatter_grid
+from activediff.toy.data import load_points
 from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
 
@@ -9,7 +10,7 @@ p = snakemake.params
 stage = SamplingSettings.from_config(p.sampling, "learned.sampling")
 data = {}
 for ds, path in zip(p.datasets, snakemake.input.data):
-    x = load_npz(path, ("x",))["x"]
+    x = load_points(path)
     for sde in p.sdes:
         data[(ds, sde)] = x
 samples = {}

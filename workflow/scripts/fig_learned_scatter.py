@@ -1,13 +1,14 @@
 """Scatter grid of learned models' Euler-Maruyama samples over step sizes (Fig 2b, A2, A3, 3b)."""
 from activediff.diffusion.settings import SamplingSettings
 from activediff.toy.figures import physical_step_label, scatter_grid
+from activediff.toy.data import load_points
 from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
 stage = SamplingSettings.from_config(p.sampling, "learned.sampling")
-data = load_npz(snakemake.input.data, ("x",))["x"]
+data = load_points(snakemake.input.data)
 samples, dts = {}, []
 for sde, path in zip(p.sdes, snakemake.input.samples):  # one input per process, in order
     s = load_npz(path, ("sampler", "iters", "dt_phys", "convention", "x"))

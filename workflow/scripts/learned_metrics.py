@@ -1,11 +1,12 @@
 """Metrics of every entry of one model's sample file (tidy rows)."""
 import pandas as pd
 
+from activediff.toy.data import load_points
 from activediff.io import load_npz, log_to, write_csv
 from activediff.evaluation.metrics import evaluate
 
 log = log_to(snakemake.log[0])
-data = load_npz(snakemake.input.data, ("x",))["x"]
+data = load_points(snakemake.input.data)
 keys = ("sampler", "iters", "dt", "dt_phys", "convention", "em_amplification", "x", "score_evals")
 s = load_npz(snakemake.input.samples, keys)
 wc = snakemake.wildcards

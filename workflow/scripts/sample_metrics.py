@@ -3,10 +3,11 @@ sampling conditions recorded in the sample file)."""
 import pandas as pd
 
 from activediff.evaluation.metrics import evaluate
+from activediff.toy.data import load_points
 from activediff.io import load_npz, log_to, write_csv
 
 log = log_to(snakemake.log[0])
-data = load_npz(snakemake.input.data, ("x",))["x"]
+data = load_points(snakemake.input.data)
 s = load_npz(snakemake.input.samples, ("x", "dt", "dt_phys", "convention", "em_amplification"))
 result = evaluate(data, s["x"], seed=snakemake.params.seed, **snakemake.params.metrics)
 amplification = float(s["em_amplification"])

@@ -2,14 +2,15 @@
 import pandas as pd
 
 from activediff.evaluation.tables import summarise_measures
-from activediff.io import load_npz, log_to, write_csv
+from activediff.toy.data import load_points
+from activediff.io import log_to, write_csv
 from activediff.toy.swissroll import sample_file_rows
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
 rows = []
 for (dataset, sde, seed), data_path, samples_path in zip(p.sample_keys, snakemake.input.data, snakemake.input.samples):
-    data = load_npz(data_path, ("x",))["x"]
+    data = load_points(data_path)
     rows += sample_file_rows(data, samples_path, dataset, p.datasets[dataset], sde, seed)
 by_seed = pd.DataFrame(rows)
 write_csv(snakemake.output.by_seed, by_seed)

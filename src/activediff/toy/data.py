@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from activediff.diffusion.scores import GaussianMixture
+from activediff.io import InputError, load_npz
 
 # (x, y) -> ((x + y)/sqrt2, (y - x)/sqrt2): the row-vector rotation R = [[1, -1], [1, 1]] / sqrt2.
 _DIAMOND_ROTATION = np.array([[1.0, -1.0], [1.0, 1.0]]) / np.sqrt(2.0)
@@ -73,3 +74,17 @@ def sample(kind: str, n: int, seed: int, **params) -> np.ndarray:
 
 def dimension(kind: str) -> int:
     return 1 if kind == "multigaussian_1d" else 2
+
+
+def load_points(path) -> np.ndarray:
+    """The points x (n, d) of a toy data file (rule toy_data), checked: a float array of shape
+    (n, 1) or (n, 2) with n >= 1 and every value finite; anything else is an InputError naming
+    the file and what is wrong."""
+    x = load_npz(path, ("x",))["x"]
+    if x.ndim != 2 or x.shape[1] not in (1, 2) or len(x) == 0 or not np.issubdtype(x.dtype, np.floating):
+        raise InputError(f"{path}: x must be a float array of shape (n, 1) or (n, 2), got {x.dtype} {x.shape}")
+    bad = ~np.isfinite(x).all(axis=1)
+    if bad.any():
+        raise InputError(f"{path}: {int(bad.sum())} of {len(x)} rows are not finite (first: row {int(np.argmax(bad))})")
+    return x
+
