@@ -109,10 +109,16 @@ def load_training_state(state_dir: str | Path, spec: Mapping, fingerprint: str, 
     path = Path(state_dir) / "last.pt"
     if not path.exists():
         return None
-    state = read_checkpoint(path)
+    return apply_training_state(read_checkpoint(path), path, spec, fingerprint, model, ema_model, optimizer)
+
+
+def apply_training_state(state: Mapping, path: Path, spec: Mapping, fingerprint: str, model: ScoreModel,
+                         ema_model: ScoreModel, optimizer: torch.optim.Optimizer):
+    """Load one run's resume state (read from `path`, named in errors) into its model, EMA and
+    optimiser; returns (iteration, log rows, partial log window, elapsed seconds)."""
     if state.get("fingerprint") != fingerprint:
         diff = "; ".join(_differences(state.get("spec", {}), spec)) or "fingerprint differs"
-        raise InputError(f"{path}: resume state of a different run ({diff}); delete {Path(state_dir)} "
+        raise InputError(f"{path}: resume state of a different run ({diff}); delete {path.parent} "
                          "to start this run from scratch")
     _load_weights(model.net, state["model"], path, "model")
     _load_weights(ema_model.net, state["ema"], path, "EMA")

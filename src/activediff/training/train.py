@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from activediff.training.checkpoints import (TrainingDiverged, checkpoint_payload, load_training_state, remove_resume_state,
-                          restore_outputs, save_checkpoint, spec_fingerprint)
+                                             restore_outputs, save_checkpoint, spec_fingerprint)
 from activediff.io import write_csv
 from activediff.training.losses import WEIGHTINGS, Batch, ScoreMatchingLoss, batch_loss, sample_times
 from activediff.training.nets import build_net
@@ -160,6 +160,80 @@ class HostBatches:
         return Batch(*(torch.from_numpy(np.ascontiguousarray(a, np.float32)) for a in shaped))
 
 
+def make_optimizer(params, settings: TrainSettings, graphed: bool, device: torch.device) -> torch.optim.Adam:
+    """Fused Adam; a device-tensor learning rate where a captured CUDA graph must read its warm-up."""
+    lr = torch.tensor(settings.lr, device=device) if graphed and settings.warmup else settings.lr
+    return torch.optim.Adam(params, lr=lr, fused=True, capturable=graphed)
+
+
+def run_spec(settings: TrainSettings, sde: LinearSDE, data_spec: Mapping, seed: int,
+             state_shape: tuple[int, ...]) -> tuple[dict, str]:
+    """The spec a checkpoint stores (plain JSON types) and its fingerprint."""
+    spec = json.loads(json.dumps({
+        "settings": settings.result_spec(), "sde": {"name": sde.name, "params": dict(sde.params)},
+        "data": dict(data_spec), "seed": int(seed), "state_shape": list(state_shape)}))
+    return spec, spec_fingerprint(spec)
+
+
+def state_shape_of(sde: LinearSDE, data_fn: DataFn) -> tuple[int, ...]:
+    """(n_channels, *coords) of the states a data set's points become."""
+    return (sde.n_channels,) + tuple(np.asarray(data_fn(1, 0)).shape[1:])
+
+
+def chunk_ranges(settings: TrainSettings, start: int) -> list[range]:
+    """The iterations still to run after `start`, cut at the global chunk boundaries."""
+    bounds = [b for b in chunk_bounds(settings) if b > start]
+    return [range(lo + 1, hi + 1) for lo, hi in zip([start] + bounds[:-1], bounds)]
+
+
+def run_chunks(settings: TrainSettings, stepper: "Stepper", prepare: Callable[[range], Batch], start: int,
+               logs: list[list], windows: list[list], elapsed: float, snapshot: Callable[[int, float], None],
+               diverged: Callable[[int, int, float], Exception], bar) -> float:
+    """The training loop from iteration `start` to the end, for one model or several trained as one
+    (a step's loss is a scalar or one value per member m; logs[m] and windows[m] are their log rows
+    and the losses since the last row). snapshot(iteration, elapsed) writes checkpoints and resume
+    state; diverged(member, iteration, loss) is the exception a non-finite loss raises. Returns the
+    elapsed seconds."""
+    ranges = chunk_ranges(settings, start)
+    clock = time.perf_counter()
+    upcoming = prepare(ranges[0]) if ranges else None
+    for index, its in enumerate(ranges):
+        chunk, losses = upcoming, []
+        for k, i in enumerate(its):
+            if settings.warmup and i <= settings.warmup + 1:
+                stepper.set_lr(learning_rate(settings, i))
+            if settings.ema_warmup:
+                stepper.set_ema_decay(ema_decay(settings, i))
+            losses.append(stepper(Batch(*(a[k] for a in chunk))))
+        # Prepare the next chunk while an asynchronous device still works on this one.
+        upcoming = prepare(ranges[index + 1]) if index + 1 < len(ranges) else None
+        values = torch.stack(losses).double().cpu().numpy().reshape(len(its), -1)  # the chunk's one host sync
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row, member = np.argwhere(bad)[0]
+            raise diverged(int(member), its[row], values[row, member])
+        elapsed += time.perf_counter() - clock
+        clock = time.perf_counter()
+        hi = its[-1]
+        for member, window in enumerate(windows):
+            window.extend(values[:, member].tolist())
+        bar.update(len(its))
+        if hi % settings.log_every == 0 or hi == settings.iterations:
+            for member, rows in enumerate(logs):
+                rows.append((hi, float(np.mean(windows[member])), learning_rate(settings, hi), round(elapsed, 3)))
+                windows[member] = []
+            bar.set_postfix(loss=f"{logs[0][-1][1]:.4g}")
+        if hi in settings.checkpoints or hi % settings.resume_every == 0:
+            snapshot(hi, elapsed)
+    bar.close()
+    return elapsed
+
+
+def progress_bar(settings: TrainSettings, start: int, desc: str, progress: bool):
+    return tqdm(total=settings.iterations, initial=start, file=sys.stderr, disable=not progress, desc=desc,
+                unit="it", mininterval=5.0)
+
+
 class Stepper:
     """One optimisation step: forward, backward, clip, fused Adam, EMA. Eager on CPU; on CUDA the
     step is captured once as a CUDA graph and replayed on static input buffers."""
@@ -170,19 +244,26 @@ class Stepper:
         self.params = [p for p in model.parameters()]
         self.ema_params = [p for p in ema_model.parameters()]
         self.graphed = device.type == "cuda" and settings.cuda_graph
-        lr = torch.tensor(settings.lr, device=device) if self.graphed and settings.warmup else settings.lr
-        self.optimizer = torch.optim.Adam(self.params, lr=lr, fused=True, capturable=self.graphed)
+        self.optimizer = make_optimizer(self.params, settings, self.graphed, device)
         self.graph = None
         # EMA weight 1 - decay: a fixed number, or (warm-up) a device tensor refilled before each
         # step, so that a captured CUDA graph reads the current value.
         self.ema_weight = (torch.tensor(1.0 - settings.ema, device=device) if settings.ema_warmup
                            else 1.0 - settings.ema)
 
+    def objective(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(what backward() starts from, the loss that is logged): one scalar here."""
+        loss = batch_loss(self.loss.per_element(self.model, batch))
+        return loss, loss
+
+    def clip(self) -> None:
+        torch.nn.utils.clip_grad_norm_(self.params, self.settings.grad_clip, foreach=True)
+
     def _eager(self, batch: Batch) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
-        loss = batch_loss(self.loss.per_element(self.model, batch))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.params, self.settings.grad_clip, foreach=True)
+        total, loss = self.objective(batch)
+        total.backward()
+        self.clip()
         self.optimizer.step()
         torch._foreach_lerp_(self.ema_params, self.params, self.ema_weight)
         return loss.detach()
@@ -257,14 +338,10 @@ def train(settings: TrainSettings, sde: LinearSDE, data_fn: DataFn, data_spec: M
         raise ValueError(f"checkpoint_paths must name exactly the iterations {settings.checkpoints}")
     paths = {int(i): Path(p) for i, p in checkpoint_paths.items()}
     state_dir = Path(state_dir)
-    coords = np.asarray(data_fn(1, 0)).shape[1:]
-    state_shape = (sde.n_channels,) + tuple(coords)
+    state_shape = state_shape_of(sde, data_fn)
 
     model = build_score_model(settings, sde, state_shape, seed)
-    spec = json.loads(json.dumps({  # plain JSON types: what a checkpoint stores and compares
-        "settings": settings.result_spec(), "sde": {"name": sde.name, "params": dict(sde.params)},
-        "data": dict(data_spec), "seed": int(seed), "state_shape": list(state_shape)}))
-    fingerprint = spec_fingerprint(spec)
+    spec, fingerprint = run_spec(settings, sde, data_spec, seed, state_shape)
     loss = ScoreMatchingLoss(settings.weighting, settings.loss_eps)
     host = HostBatches(loss, model, data_fn, seed, settings.batch_size, dev)
     model.to(dev)
@@ -277,50 +354,23 @@ def train(settings: TrainSettings, sde: LinearSDE, data_fn: DataFn, data_spec: M
         start, log_rows, window, elapsed = resumed
         restore_outputs(state_dir, paths, start)
         print(f"resuming from {state_dir / 'last.pt'} at iteration {start}", file=sys.stderr)
+    logs, windows = [log_rows], [window]
 
-    def snapshot(iteration: int) -> None:
+    def snapshot(iteration: int, elapsed: float) -> None:
         payload = checkpoint_payload(spec, fingerprint, iteration, model, ema_model, stepper.optimizer)
         if iteration in paths:
             save_checkpoint(payload, state_dir / f"ckpt_{iteration}.pt")
             save_checkpoint(payload, paths[iteration])
-        resume = dict(payload, log=[list(r) for r in log_rows], window=list(window), elapsed=elapsed)
+        resume = dict(payload, log=[list(r) for r in log_rows], window=list(windows[0]), elapsed=elapsed)
         save_checkpoint(resume, state_dir / "last.pt")
         write_log(log_rows, log_path)
 
-    bounds = [b for b in chunk_bounds(settings) if b > start]
-    ranges = [range(lo + 1, hi + 1) for lo, hi in zip([start] + bounds[:-1], bounds)]
-    bar = tqdm(total=settings.iterations, initial=start, file=sys.stderr, disable=not progress,
-               desc=f"train {sde.name}", unit="it", mininterval=5.0)
-    clock = time.perf_counter()
-    upcoming = host.chunk(ranges[0]) if ranges else None
-    for index, its in enumerate(ranges):
-        chunk, losses = upcoming, []
-        for k, i in enumerate(its):
-            if settings.warmup and i <= settings.warmup + 1:
-                stepper.set_lr(learning_rate(settings, i))
-            if settings.ema_warmup:
-                stepper.set_ema_decay(ema_decay(settings, i))
-            losses.append(stepper(Batch(*(a[k] for a in chunk))))
-        # Prepare the next chunk while an asynchronous device still works on this one.
-        upcoming = host.chunk(ranges[index + 1]) if index + 1 < len(ranges) else None
-        values = torch.stack(losses).double().cpu().numpy()  # the chunk's one host sync
-        bad = ~np.isfinite(values)
-        if bad.any():
-            first = int(np.argmax(bad))
-            raise TrainingDiverged(f"training {sde.name} on {data_spec}: loss {values[first]} at iteration "
-                                   f"{its[first]}; stopped without writing further checkpoints")
-        elapsed += time.perf_counter() - clock
-        clock = time.perf_counter()
-        window.extend(values.tolist())
-        hi = its[-1]
-        bar.update(len(its))
-        if hi % settings.log_every == 0 or hi == settings.iterations:
-            log_rows.append((hi, float(np.mean(window)), learning_rate(settings, hi), round(elapsed, 3)))
-            window = []
-            bar.set_postfix(loss=f"{log_rows[-1][1]:.4g}")
-        if hi in paths or hi % settings.resume_every == 0:
-            snapshot(hi)
-    bar.close()
+    def diverged(member: int, iteration: int, value: float) -> Exception:
+        return TrainingDiverged(f"training {sde.name} on {data_spec}: loss {value} at iteration {iteration}; "
+                                "stopped without writing further checkpoints")
+
+    run_chunks(settings, stepper, host.chunk, start, logs, windows, elapsed, snapshot, diverged,
+               progress_bar(settings, start, f"train {sde.name}", progress))
     write_log(log_rows, log_path)
     remove_resume_state(state_dir, settings.checkpoints)
     return ema_model
