@@ -1,7 +1,9 @@
 """A tiny real GROMACS run of the paper's protocol (seconds on 2 cores): system set-up, steepest
-descent, NVT, NPT, two chained production chunks read back with mdtraj; a killed chunk and a
--maxh-stopped chunk resume from their checkpoints; clear errors when gmx is missing or fails."""
+descent, NVT, NPT, two chained production chunks read back with mdtraj; a killed chunk resumes
+to the bytes of an uninterrupted run and a -maxh-stopped chunk resumes; the fixed pair-list
+buffer covers GROMACS' own estimate; clear errors when gmx is missing or fails."""
 
+import json
 import os
 import re
 import signal
@@ -104,41 +106,95 @@ def _frames(xtc):
         return fh.read()[1]
 
 
-def test_killed_chunk_resumes_from_its_checkpoint(md):
-    """A job killed like a wall-time limit (SIGKILL to the job and mdrun) and rerun continues
-    from the checkpoint instead of starting over, and the trajectory has every frame once."""
-    work = md["root"] / "killed"
-    steps = 3000   # 6 ps: long enough to be killed after its first checkpoint (0.3 s)
-    call = (f"from pathlib import Path; from activediff.alanine import gromacs as gx; "
-            f"gx.run_resumable(gx.production_params(0, {steps}, frame_ps=1.0, seed=9, dt_ps=0.002, "
-            f"temperature=300.0, tau_t=0.1, pressure_bar=1.0, tau_p=2.0, compressibility=4.5e-5), "
-            f"step='killed', conf=Path('{md['npt']}.gro'), checkpoint=Path('{md['npt']}.cpt'), "
-            f"topology=Path('{md['topology']}'), work_dir=Path('{work}'), threads=2, "
-            f"checkpoint_minutes=0.005)")
+def _checkpoint_state(cpt):
+    """The simulation state in a checkpoint (gmx dump -cp from the box to the energy sums), without
+    its header (date, host, part number) and output-file list (names, offsets, the log's checksum)."""
+    text = subprocess.run(["gmx", "dump", "-cp", str(cpt)], capture_output=True, text=True,
+                          env=gx.gmx_env(), check=True).stdout
+    return text[text.index("\nbox (3x3):"):text.index("\nnumber of output files")]
+
+
+def _kill_after_first_checkpoint(params, work, *, npt, topology, threads, checkpoint_minutes):
+    """Run a chunk like a batch job (run_resumable in its own process group) and SIGKILL the job
+    and mdrun, as a wall-time limit would, once mdrun has written a checkpoint mid-chunk and the
+    trajectory has grown past it. Returns the checkpoint's step."""
+    call = (f"import json; from pathlib import Path; from activediff.alanine import gromacs as gx; "
+            f"gx.run_resumable(json.loads({json.dumps(json.dumps(params))}), step='killed', "
+            f"conf=Path('{npt}.gro'), checkpoint=Path('{npt}.cpt'), topology=Path('{topology}'), "
+            f"work_dir=Path('{work}'), threads={threads}, checkpoint_minutes={checkpoint_minutes})")
     job = subprocess.Popen([sys.executable, "-c", call], start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpt, xtc = work / "run.cpt", work / "run.xtc"
     deadline = time.time() + 120
-    while not (work / "run.cpt").exists() and job.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    while not cpt.exists() and job.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    size = xtc.stat().st_size if xtc.exists() else 0
+    while xtc.exists() and xtc.stat().st_size == size and job.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
     assert job.poll() is None, "the run ended before it could be killed: make it longer"
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
-    killed_at = gx.checkpoint_step(work / "run.cpt")
+    return gx.checkpoint_step(cpt)
+
+
+def test_killed_chunk_resumes_to_the_bytes_of_an_uninterrupted_run(md):
+    """A production chunk killed with SIGKILL after its first mid-chunk checkpoint and rerun
+    continues from the checkpoint (no new run input, every frame once) and ends with the xtc, edr
+    and gro bytes, and the final state, of the same chunk run without a kill. This needs the fixed
+    pair-list buffer: under pressure coupling GROMACS' tolerance-sized buffer depends on the box
+    at each start, and the resumed trajectory diverged."""
+    steps, threads, minutes = 3000, 2, 0.005   # 6 ps; a checkpoint every 0.3 s of wall time
+    params = production(0, steps, seed=9)
+    assert params["verlet-buffer-tolerance"] == -1 and params["pcoupl"] == "Parrinello-Rahman"
+    args = dict(conf=Path(f"{md['npt']}.gro"), checkpoint=Path(f"{md['npt']}.cpt"),
+                topology=md["topology"], threads=threads, checkpoint_minutes=minutes)
+    work = md["root"] / "killed"
+    killed_at = _kill_after_first_checkpoint(params, work, npt=md["npt"], topology=md["topology"],
+                                             threads=threads, checkpoint_minutes=minutes)
     assert 0 < killed_at < steps
+    assert (work / "run.xtc").stat().st_size > 0
 
     resumed_log = md["root"] / "resumed.log"
     with open(resumed_log, "w") as log:
-        stem = gx.run_resumable(production(0, steps, seed=9), step="killed",
-                                conf=Path(f"{md['npt']}.gro"), checkpoint=Path(f"{md['npt']}.cpt"),
-                                topology=md["topology"], work_dir=work, threads=2,
-                                checkpoint_minutes=0.005, log=log)
+        resumed = gx.run_resumable(params, step="killed", work_dir=work, log=log, **args)
     text = resumed_log.read_text()
     assert f"resuming from checkpoint {work}/run.cpt (step {killed_at})" in text
     assert re.search(rf"continuing from step {killed_at}", text)
     assert "grompp" not in text.split("resuming")[1]          # no new run input, no restart
-    assert np.array_equal(_frames(f"{stem}.xtc"), np.arange(7.0))
-    assert gx.checkpoint_step(Path(f"{stem}.cpt")) == steps
+    lists = re.findall(r"updated every .*", Path(f"{resumed}.log").read_text())   # both starts
+    assert lists == ["updated every 10 steps, buffer 0.050 nm, rlist 1.050 nm"] * 2   # as given
+    assert np.array_equal(_frames(f"{resumed}.xtc"), np.arange(7.0))
+    assert gx.checkpoint_step(Path(f"{resumed}.cpt")) == steps
+
+    whole = gx.run_resumable(params, step="uninterrupted", work_dir=md["root"] / "uninterrupted",
+                             log=md["log"], **args)
+    for suffix in (".xtc", ".edr", ".gro"):
+        assert Path(f"{resumed}{suffix}").read_bytes() == Path(f"{whole}{suffix}").read_bytes(), suffix
+    assert _checkpoint_state(f"{resumed}.cpt") == _checkpoint_state(f"{whole}.cpt")
+
+
+def test_fixed_pairlist_buffer_covers_the_tolerance_estimate(md, tmp_path):
+    """GROMACS' own buffer estimate for this system at 300 K (default tolerance, 0.005 kJ/mol/ps
+    per atom, at our nstlist) is below the fixed rlist, for the cluster list this build uses and
+    for a plain atom-pair list: the fixed buffer loses no accuracy."""
+    fixed = gx.FIXED_PAIRLIST
+    params = {**production(0, 0), "verlet-buffer-tolerance": 0.005}
+    del params["rlist"]
+    tpr = tmp_path / "probe.tpr"
+    gx.grompp(params, Path(f"{md['npt']}.gro"), md["topology"], tpr, step="probe",
+              checkpoint=Path(f"{md['npt']}.cpt"), log=md["log"])
+    gx.run_gmx(["mdrun", "-s", tpr, "-deffnm", tmp_path / "probe", "-ntmpi", "1", "-ntomp", "1",
+                "-nstlist", str(fixed["nstlist"])], step="probe: mdrun", log=md["log"])
+    text = (tmp_path / "probe.log").read_text()
+    line = r"updated every (\d+) steps, buffer [0-9.]+ nm, rlist ([0-9.]+) nm"
+    cluster, atom_pairs = text.split("equivalent classical 1x1 list would be:")[:2]
+    found = [re.search(line, part.split("pair-list setup")[-1]).groups()
+             for part in (cluster, atom_pairs)]
+    assert [int(n) for n, _ in found] == [fixed["nstlist"]] * 2, found
+    cluster_rlist, pair_rlist = (float(r) for _, r in found)   # this build's list, a 1x1 list
+    # 300 K, this box: 1.000 nm (the 4x4 clusters are buffer enough) and 1.035 nm.
+    assert 1.0 <= cluster_rlist <= fixed["rlist"] - 0.03, found
+    assert cluster_rlist <= pair_rlist <= fixed["rlist"], found
 
 
 def test_maxh_stop_fails_the_job_and_a_rerun_finishes(md):
@@ -200,6 +256,11 @@ def test_mdp_values_follow_the_protocol():
     npt = gx.npt_params(100.0, seed=1, restrain=False, **DYN, **BARO)
     assert (npt["pcoupl"], npt["pcoupltype"], npt["tau-p"], npt["ref-p"]) == ("Parrinello-Rahman", "isotropic", 2.0, 1.0)
     assert "define" not in npt and npt["continuation"] == "yes"
+    for params in (nvt, npt, production(0, 500)):   # resumable stages: the buffer as given
+        assert {k: params[k] for k in gx.FIXED_PAIRLIST} == {"nstlist": 10, "verlet-buffer-tolerance": -1,
+                                                             "rlist": 1.05}
+    assert gx.minimization_params()["nstlist"] == 10 and "rlist" not in gx.minimization_params()
+    assert "-reprod" in gx.mdrun_args(Path("x.tpr"), Path("x"), threads=1)
     prod = production(10_000, 500)
     assert (prod["integrator"], prod["dt"], prod["coulombtype"]) == ("md", 0.002, "PME")
     assert prod["nstxout-compressed"] == 500 and prod["compressed-x-grps"] == "Protein"
