@@ -265,7 +265,8 @@ class Stepper:
         total.backward()
         self.clip()
         self.optimizer.step()
-        torch._foreach_lerp_(self.ema_params, self.params, self.ema_weight)
+        with torch.no_grad():  # else autograd records every update: the EMA weights grow a graph
+            torch._foreach_lerp_(self.ema_params, self.params, self.ema_weight)
         return loss.detach()
 
     def set_ema_decay(self, value: float) -> None:
