@@ -17,16 +17,6 @@
 # CPU-second for 2-3 members; vmap does not run its channels-last convolutions).
 
 
-def bundle_seeds(dataset):
-    """The RNG seeds of a (dataset, process) bundle, in the order of training.seeds."""
-    return [training_seed(dataset, replicate) for replicate in training_seeds()]
-
-
-def bundle_minutes(dataset, attempt):
-    """Runtime resource of a bundle: one model's allowance per seed."""
-    return training_minutes(dataset, attempt) * len(training_seeds())
-
-
 rule train_mlp:
     input:
         unpack(training_inputs),
@@ -41,7 +31,7 @@ rule train_mlp:
         training=lambda wc: training_params(wc.dataset),
         sde=lambda wc: sde_params(wc.sde),
         dataset=lambda wc: training_dataset(wc.dataset),
-        seeds=lambda wc: bundle_seeds(wc.dataset),
+        seeds=lambda wc: [training_seed(wc.dataset, replicate) for replicate in training_seeds()],
         device=config["device"],
         state_dir=lambda wc: f"results/models/{wc.dataset}/{wc.sde}/resume",
     wildcard_constraints:
@@ -53,8 +43,9 @@ rule train_mlp:
     threads: 1
     resources:
         mem_mb=2000,
-        # minutes: CPU speed of the 4x128 MLP at batch 512 is >= 100 iterations/s per thread
-        runtime=lambda wc, attempt: bundle_minutes(wc.dataset, attempt),
+        # minutes: one model's allowance per seed (the 4x128 MLP at batch 512 runs >= 100 iterations/s
+        # per thread, the ensemble >= 100 model-iterations/s)
+        runtime=lambda wc, attempt: training_minutes(wc.dataset, attempt) * len(training_seeds()),
         gpu=1 if config["device"] == "cuda" else 0,
     conda:
         f"{ENVS}/torch.yaml"
