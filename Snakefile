@@ -14,6 +14,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/analytic.smk"
+include: "workflow/rules/claim_map.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/learned.smk"
 include: "workflow/rules/ising.smk"

@@ -319,4 +319,4 @@ def diagnostics_targets():
 
 def all_targets():
     return (analytic_targets() + learned_targets() + ising_targets() + ising_model_targets() + alanine_targets()
-            + alanine_model_targets() + diagnostics_targets())
+            + alanine_model_targets() + diagnostics_targets() + claim_map_targets())
