@@ -249,7 +249,7 @@ def test_test_run_alanine_model_outputs(test_run_dir):
     assert (models["n_seeds"] == len(seeds)).all() and (models["n_points"] == len(seeds) * n).all()
     assert np.isfinite(models["stderr"]).all() and (models["stderr"] >= 0).all()
     claims = pd.read_csv(test_run_dir / "results/fidelity.csv")
-    assert (claims["figure"] == "fig3a").sum() == 2
+    assert (claims["figure"] == "fig3a").sum() == 3  # active and CLD vs passive, and the basin separation
     for ext in ("png", "pdf"):
         assert (test_run_dir / f"results/figures/fig3a.{ext}").stat().st_size > 10_000
 

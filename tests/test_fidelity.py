@@ -90,9 +90,9 @@ def test_denoising_claim_from_claim_map_rows():
                     kl_passive=kl_p, kl_passive_se=0.05, kl_active=kl_a, kl_active_se=0.05, dof=8.0)
 
     table = pd.DataFrame([cm_row(False, 2.4, 0.84), cm_row(True, 1.34, 0.85)])
-    whole = [r for r in claims.denoising_claims(table, SETTINGS) if r["test"] == "all parts"]
+    whole = [r for r in claims.denoising_claims(table, SETTINGS, 5) if r["test"] == "all parts"]
     assert whole[0]["verdict"] == "reproduced"
     moved = pd.DataFrame([cm_row(False, 2.4, 0.84), cm_row(True, 2.41, 2.0)])  # active moves, passive not
-    parts = {r["claim"]: r["verdict"] for r in claims.denoising_claims(moved, SETTINGS)}
+    parts = {r["claim"]: r["verdict"] for r in claims.denoising_claims(moved, SETTINGS, 5)}
     assert parts["final denoising does not change active samples"] == "contradicted"
     assert parts["final denoising changes passive samples"] == "inconclusive"

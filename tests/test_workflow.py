@@ -60,12 +60,12 @@ def test_default_config_schedules_the_serial_chains_first(tmp_path, dry_run_jobs
 def test_bad_config_fails_naming_the_key(tmp_path):
     workdir = copy_workflow(tmp_path / "copy")
     bad = yaml.safe_load((workdir / "config.yaml").read_text())
-    bad["analytic"]["dt_grid"] = ["fast"]
+    bad["analytic"]["dt_physical"] = ["fast"]
     (workdir / "bad.yaml").write_text(yaml.safe_dump(bad))
     proc = run_snakemake(workdir, "-n", "--configfile", "bad.yaml", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "fast" in text and "dt_grid" in text
+    assert "fast" in text and "dt_physical" in text
     bad = yaml.safe_load((workdir / "config.yaml").read_text())
     bad["analytic"]["n_sample"] = 10  # typo of n_samples
     (workdir / "bad.yaml").write_text(yaml.safe_dump(bad))
@@ -83,14 +83,17 @@ def test_test_config_runs_end_to_end(test_run_dir):
     import pandas as pd
 
     table = pd.read_csv(test_run_dir / "results/metrics/analytic_em.csv")
-    n_dt = len(test_cfg["analytic"]["dt_grid"])
+    n_dt = len(test_cfg["analytic"]["dt_physical"])
     assert len(table) == 2 * 3 * n_dt
-    assert np.isfinite(table[["kl", "bhattacharyya", "sliced_w2", "mmd2"]].to_numpy()).all()
+    assert np.isfinite(table[["kl", "kl_unfenced", "bhattacharyya", "sliced_w2", "mmd2"]].to_numpy()).all()
+    assert set(table["convention"]) == {"authors_analytic"} and np.allclose(table["dt"] * 4, table["dt_phys"])
     assert (table["kl_se"] > 0).all()
     learned = pd.read_csv(test_run_dir / "results/metrics/learned.csv")
     seeds = len(test_cfg["training"]["seeds"])
     assert (learned["n_seeds"] == seeds).all()
     assert set(learned["sampler"]) == {"learned_em", "learned_ode", "learned_split"}
+    assert set(learned["convention"]) == {"authors_nn, eps 0.001", "authors_analytic"}  # the second row
+    assert learned[["kl", "kl_unfenced"]].notna().all().all()
     final = learned.groupby("dataset")["iters"].max()  # each set's own schedule (training.extended)
     for ds, last in final.items():
         schedule = (test_cfg["training"]["extended"]["checkpoints"] if ds in test_cfg["training"]["extended"]["datasets"]
@@ -98,9 +101,21 @@ def test_test_config_runs_end_to_end(test_run_dir):
         assert last == max(schedule), ds
     assert final.nunique() == 2
     gap = pd.read_csv(test_run_dir / "results/metrics/learned_vs_exact.csv")
-    assert set(gap["dt"]) == set(test_cfg["learned"]["dt_grid"]) & set(test_cfg["analytic"]["dt_grid"])
+    assert set(gap["dt_phys"]) == set(test_cfg["learned"]["dt_physical"]) & set(test_cfg["analytic"]["dt_physical"])
     claims = pd.read_csv(test_run_dir / "results/fidelity.csv")
-    assert {"claim", "value", "stderr", "holds"} <= set(claims.columns) and len(claims) > 0
+    assert {"claim", "kind", "conditions", "value", "stderr", "dof", "test", "verdict"} <= set(claims.columns)
+    assert set(claims["verdict"]) <= {"reproduced", "contradicted", "inconclusive", "not measured here"}
+    for claim in ("active better than passive at large step sizes (exact score)",
+                  "comparable at small step sizes, both reproduce the target (exact score)",
+                  "final denoising changes passive samples but not active ones",
+                  "the active score varies more slowly along diffusion time",
+                  "entropy production along generation lower for active noise"):
+        assert claim in set(claims["claim"]), claim
+    assert claims["claim"].str.contains("Swiss rolls").any()  # measured, or 'not measured here' without a roll set
+    assert set(claims.loc[claims["claim"] == "active speciates earlier in generation", "kind"]) == {"derived",
+                                                                                                   "evidence"}
+    sources = pd.read_csv(test_run_dir / "results/claims/parameter_sources.csv")
+    assert (sources["value"].notna()).all() and "processes.active.eta0" in set(sources["key"])
 
 
 def test_up_to_date_tree_has_nothing_to_do(test_run_dir):
@@ -110,8 +125,8 @@ def test_up_to_date_tree_has_nothing_to_do(test_run_dir):
 
 def test_changing_one_dt_reruns_only_its_dependents(test_run_dir, dry_run_jobs):
     cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
-    old = cfg["analytic"]["dt_grid"]
-    cfg["analytic"]["dt_grid"] = old[:-1] + [0.05]
+    old = cfg["analytic"]["dt_physical"]
+    cfg["analytic"]["dt_physical"] = old[:-1] + [0.05]
     counts = dry_run_jobs(test_run_dir, override=cfg)
     n_sets = len(cfg["analytic"]["datasets"]) * len(cfg["analytic"]["sdes"])
     # The learned tables depend on the exact-score table (learned_vs_exact.csv), so they rerun too.

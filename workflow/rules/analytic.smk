@@ -304,6 +304,25 @@ rule fidelity:
         "../scripts/fidelity.py"
 
 
+rule fidelity_claim_map:
+    input:
+        "results/metrics/claim_map.csv",
+    output:
+        "results/fidelity/claim_map.csv",
+    params:
+        claims=config["claims"],
+        n_replicates=config["metrics"]["n_chunks"],
+    log:
+        "logs/fidelity_claim_map/all.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        f"{ENVS}/plot.yaml"
+    script:
+        "../scripts/fidelity_claim_map.py"
+
+
 rule parameter_sources:
     output:
         report(

@@ -294,6 +294,8 @@ def fidelity_parts():
         parts.append("results/fidelity/alanine.csv")
     if config["diagnostics"]["enabled"]:
         parts.append("results/fidelity/diagnostics.csv")
+    if config["claim_map"]["enabled"]:
+        parts.append("results/fidelity/claim_map.csv")
     return parts
 
 

@@ -339,11 +339,13 @@ def swissroll_claims(summary: pd.DataFrame, settings: ClaimSettings) -> list[dic
 
 # -- paper A2.3: final denoising (from the claim map) ---------------------------------------------
 
-def denoising_claims(claim_map: pd.DataFrame, settings: ClaimSettings, variant: str | None = None) -> list[dict]:
+def denoising_claims(claim_map: pd.DataFrame, settings: ClaimSettings, n_replicates: int,
+                     variant: str | None = None) -> list[dict]:
     """Paper A2.3: a final denoising step changes passive samples but not active ones. From the
     claim map's rows of one variant (default: the first, i.e. the configured process) against the
     paper's passive comparison, at each step size and eps > 0: the KL change denoising makes for
-    passive (two-sided difference) and for active (equivalence to 0 within the KL margin)."""
+    passive (two-sided difference) and for active (equivalence to 0 within the KL margin); each
+    process's KL has n_replicates - 1 degrees of freedom (the metric chunks)."""
     rows = []
     cm = claim_map[(claim_map["comparison"] == "paper") & (claim_map["eps"] > 0)]
     if cm.empty:
@@ -355,7 +357,7 @@ def denoising_claims(claim_map: pd.DataFrame, settings: ClaimSettings, variant: 
         by = {bool(d): r for d, r in zip(sub["denoise"], sub.to_dict("records"))}
         if set(by) != {True, False}:
             continue
-        dof = float(by[False]["dof"])
+        dof = float(n_replicates - 1)
         parts = []
         for sde in ("passive", "active"):
             on, off = by[True], by[False]
