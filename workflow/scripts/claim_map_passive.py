@@ -7,25 +7,15 @@ import sys
 BLAS_LIMITED = "numpy" not in sys.modules
 os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(snakemake.threads)
 
-import time  # noqa: E402
-
 import torch  # noqa: E402
 
-from activediff.diffusion.sde import make_sde  # noqa: E402
-from activediff.io import load_npz, log_to, write_csv  # noqa: E402
-from activediff.toy import claim_map, data as toy  # noqa: E402
+from activediff.io import log_to, write_csv  # noqa: E402
+from activediff.toy import claim_map  # noqa: E402
 
 log = log_to(snakemake.log[0])
 if not BLAS_LIMITED:
     log.warning("numpy was imported before the BLAS thread limit was set")
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
-dataset = dict(p.dataset)
-mixture = toy.mixture_for(dataset.pop("kind"), **dataset)
-data = load_npz(snakemake.input.data, ("x",))["x"]
-sde = make_sde("passive", **p.sde)
-start = time.process_time()
-rows = claim_map.run_conditions(sde, mixture, data, [claim_map.Condition(*c) for c in p.conditions], p.metrics,
-                                p.seed, p.metrics_seed, p.batch_size, log)
-log.info("%s: %d conditions in %.1f CPU s", sde, len(rows), time.process_time() - start)
-write_csv(snakemake.output[0], rows)
+write_csv(snakemake.output[0], claim_map.run_job("passive", p.sde, p.dataset, snakemake.input.data, p.conditions,
+                                                 p.metrics, p.seed, p.metrics_seed, p.batch_size, log))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -42,9 +43,10 @@ from scipy import stats
 
 from activediff.diffusion.samplers import generate_samples, reverse_time_grid
 from activediff.diffusion.scores import GaussianMixture, prepare
-from activediff.diffusion.sde import LinearSDE
+from activediff.diffusion.sde import LinearSDE, make_sde
 from activediff.evaluation.metrics import evaluate
 from activediff.seeding import derive_seed
+from activediff.toy import data as toy
 
 DESIGNS = ("cross", "full")
 COMPARISONS = ("paper", "temperature_matched")
@@ -278,6 +280,21 @@ def em_samples(sde: LinearSDE, mix: GaussianMixture, condition: Condition, n_sam
 
     x = generate_samples(sde, (mix.dim,), n_samples, seed, n_steps, run_batch, batch_size)
     return x, grid_amplification(sde, mix, times, terms)
+
+
+def run_job(process: str, sde_params: Mapping, dataset: Mapping, data_path, conditions, metrics: Mapping, seed: int,
+            metrics_seed: int, batch_size: int, log=None) -> pd.DataFrame:
+    """What one claim-map job does for one process: its run_conditions table on the toy set's
+    exact mixture against the validated data file."""
+    params = dict(dataset)
+    mixture = toy.mixture_for(params.pop("kind"), **params)
+    sde = make_sde(process, **sde_params)
+    start = time.process_time()
+    rows = run_conditions(sde, mixture, toy.load_points(data_path), [Condition(*c) for c in conditions], metrics,
+                          seed, metrics_seed, batch_size, log)
+    if log:
+        log.info("%s: %d conditions in %.1f CPU s", sde, len(rows), time.process_time() - start)
+    return rows
 
 
 def run_conditions(sde: LinearSDE, mix: GaussianMixture, data: np.ndarray, conds: list[Condition],
