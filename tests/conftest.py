@@ -165,3 +165,21 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+class Interrupt(Exception):
+    """Raised by `interrupting` to stop a training run in the middle, as a kill would."""
+
+
+def interrupting(data_fn, after: int):
+    """data_fn that raises Interrupt on its call number `after` + 1 (a training run draws one batch
+    per iteration and member), so a run stops at a known iteration and can be resumed."""
+    calls = {"n": 0}
+
+    def failing(n, seed):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise Interrupt
+        return data_fn(n, seed)
+
+    return failing

@@ -34,6 +34,17 @@ DEBIAN_PACKAGES = "slurmctld slurmd slurm-client munge"
 PLACEHOLDER_GPU_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/urandom")
 
 
+
+def stop_process(proc: subprocess.Popen, timeout: float, kill_timeout: float = 10) -> None:
+    """SIGTERM a child still running, then SIGKILL it if it has not ended within `timeout` s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=kill_timeout)
+
 class ClusterUnavailable(RuntimeError):
     """This machine cannot run the test cluster; the message says why and how to fix it."""
 
@@ -257,13 +268,7 @@ class SlurmCluster:
                 pass
         for name in reversed(list(self.procs)):
             proc = self.procs[name]
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            stop_process(proc, timeout=15)
         self.procs.clear()
         if self.munge_dir is not None:
             shutil.rmtree(self.munge_dir, ignore_errors=True)

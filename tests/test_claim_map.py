@@ -31,12 +31,7 @@ TINY_METRICS = dict(n_eval=32, n_chunks=2, kde_bandwidth=0.01, kde_grid=40, iqr_
                     mmd_bandwidth=0.1)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def settings(**changes):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from conftest import Interrupt, interrupting
 from activediff.diffusion.sde import make_sde
 from activediff.io import InputError
 from activediff.toy import data as toy
@@ -97,10 +98,6 @@ def test_same_config_same_bytes_and_no_resume_state_left(tmp_path):
     assert not (tmp_path / "a" / "resume").exists()
 
 
-class Interrupt(Exception):
-    pass
-
-
 def assert_same_outputs(a: Path, b: Path, n=len(SEEDS)):
     for k in range(n):
         for i in SMALL["checkpoints"]:
@@ -111,13 +108,7 @@ def assert_same_outputs(a: Path, b: Path, n=len(SEEDS)):
 
 def test_resume_after_interruption_gives_the_same_bytes(tmp_path):
     run_ensemble(tmp_path / "full")
-    calls = {"n": 0}
-
-    def failing(n, seed):
-        calls["n"] += 1
-        if calls["n"] > 3 * 45:  # drawing iteration 45 (3 members per iteration): the last state is at 40
-            raise Interrupt
-        return data_fn(n, seed)
+    failing = interrupting(data_fn, after=3 * 45)  # drawing iteration 45 (3 members per iteration): the last state is at 40
 
     with pytest.raises(Interrupt):
         run_ensemble(tmp_path / "cut", fn=failing)
@@ -155,13 +146,7 @@ def test_a_diverging_member_stops_the_bundle_naming_its_seed(tmp_path):
 
 
 def test_resume_state_of_another_bundle_is_refused(tmp_path):
-    calls = {"n": 0}
-
-    def failing(n, seed):
-        calls["n"] += 1
-        if calls["n"] > 3 * 25:
-            raise Interrupt
-        return data_fn(n, seed)
+    failing = interrupting(data_fn, after=3 * 25)
 
     with pytest.raises(Interrupt):
         run_ensemble(tmp_path, fn=failing)

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import REPO, TEST_CONFIG, copy_workflow, run_snakemake, snakemake_env
-from slurm_cluster import PARTITION, ClusterUnavailable, SlurmCluster
+from slurm_cluster import PARTITION, ClusterUnavailable, SlurmCluster, stop_process
 
 PROFILE = Path("workflow/profiles/slurm/config.yaml")
 SLURM_RUN_TIMEOUT = 1800  # seconds, for the SLURM run and the local run beside it
@@ -147,13 +147,7 @@ def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
 
 def end_process(proc: subprocess.Popen) -> None:
     """Stop the Snakemake run this test started (the cluster fixture then cancels its jobs)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    stop_process(proc, timeout=30)
 
 
 @pytest.mark.slow

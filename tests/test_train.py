@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
+from conftest import Interrupt, interrupting
 from activediff.training.checkpoints import TrainingDiverged, load_score_model, read_checkpoint
 from activediff.toy import data as toy
 from activediff.io import InputError
@@ -79,19 +80,9 @@ def test_same_config_same_bytes(tmp_path):
     pd.testing.assert_frame_equal(log_a.drop(columns="time_s"), log_b.drop(columns="time_s"))
 
 
-class Interrupt(Exception):
-    pass
-
-
 def test_resume_after_interruption_gives_the_same_bytes(tmp_path):
     run(tmp_path / "full")
-    calls = {"n": 0}
-
-    def failing(n, seed):
-        calls["n"] += 1
-        if calls["n"] > 45:  # drawing iteration 45, ahead of the state at 40: the last state is at 30
-            raise Interrupt
-        return data_fn(n, seed)
+    failing = interrupting(data_fn, after=45)  # drawing iteration 45, ahead of the state at 40: the last state is at 30
 
     with pytest.raises(Interrupt):
         run(tmp_path / "cut", fn=failing)
@@ -174,13 +165,7 @@ def test_corrupt_or_foreign_checkpoints_fail_naming_the_file(tmp_path):
 
 
 def test_resume_state_of_another_run_is_refused(tmp_path):
-    calls = {"n": 0}
-
-    def failing(n, seed):
-        calls["n"] += 1
-        if calls["n"] > 25:
-            raise Interrupt
-        return data_fn(n, seed)
+    failing = interrupting(data_fn, after=25)
 
     with pytest.raises(Interrupt):
         run(tmp_path, fn=failing)
@@ -220,13 +205,7 @@ def test_every_available_device_trains_the_same_model(tmp_path, device):
     sde = make_sde("active", eta0="zero")
     paths = {i: tmp_path / device / f"ckpt_{i}.pt" for i in settings.checkpoints}
 
-    calls = {"n": 0}
-
-    def failing(n, seed):
-        calls["n"] += 1
-        if calls["n"] == 35:
-            raise Interrupt
-        return data_fn(n, seed)
+    failing = interrupting(data_fn, after=34)
 
     with pytest.raises(Interrupt):
         train(settings, sde, failing, DATA, 1, paths, tmp_path / device / "log.csv", tmp_path / device / "resume",
