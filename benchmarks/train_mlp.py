@@ -46,13 +46,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from activediff.toy import data as toy
-from activediff.io import write_json
-from activediff.training.losses import ScoreMatchingLoss, batch_loss
+from activediff.devices import resolve_device
 from activediff.diffusion.samplers import euler_maruyama, time_grid
 from activediff.diffusion.sde import make_sde
-from activediff.devices import resolve_device
+from activediff.io import write_json
+from activediff.toy import data as toy
 from activediff.training.ensemble import train_ensemble
+from activediff.training.losses import ScoreMatchingLoss, batch_loss
 from activediff.training.train import HostBatches, TrainSettings, build_score_model, train
 
 DATA = {"kind": "diamond", "B": 0.5, "std": 0.04}

@@ -6,8 +6,7 @@ import mdtraj as md
 import numpy as np
 import pytest
 
-from activediff.alanine.dihedrals import (dihedrals, md_basin_populations, read_dihedrals,
-                                     write_dihedral_table)
+from activediff.alanine.dihedrals import dihedrals, md_basin_populations, read_dihedrals, write_dihedral_table
 from activediff.alanine.structure import build_alanine_dipeptide, write_alanine_dipeptide_pdb
 from activediff.io import InputError, load_npz
 

@@ -10,6 +10,7 @@ from matplotlib.collections import QuadMesh
 
 from activediff.alanine.basins import BASIN_NAMES
 from activediff.alanine.figures import fig3a
+
 from conftest import checked_figure
 
 CENTRES = {"alpha_R": (-70.0, -40.0), "beta": (-150.0, 150.0), "P_II": (-70.0, 145.0), "alpha_L": (60.0, 40.0)}

@@ -11,12 +11,19 @@ import pandas as pd
 import pytest
 import yaml
 
+from activediff.alanine.basins import BASIN_NAMES, BASINS, basin_labels, basin_populations
+from activediff.alanine.models import (
+    DihedralChart,
+    chart_record,
+    dihedral_data_fn,
+    lowest_density_seam,
+    read_chart,
+    training_data,
+)
 from activediff.alanine.tables import fidelity_rows, summarise_basins, total_variation
 from activediff.evaluation.claims import ClaimSettings
-from activediff.alanine.models import (DihedralChart, chart_record, dihedral_data_fn, lowest_density_seam,
-                                       read_chart, training_data)
-from activediff.alanine.basins import BASIN_NAMES, BASINS, basin_labels, basin_populations
 from activediff.io import InputError, save_npz
+
 from conftest import TEST_CONFIG
 
 RNG = np.random.default_rng(7)

@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 
 from activediff.alanine.dihedrals import dihedrals, read_dihedrals
-from activediff.alanine.structure import (ANGLE, BOND, build_alanine_dipeptide,
-                                               dihedral_angle, place_atom,
-                                               write_alanine_dipeptide_pdb)
+from activediff.alanine.structure import (
+    ANGLE,
+    BOND,
+    build_alanine_dipeptide,
+    dihedral_angle,
+    place_atom,
+    write_alanine_dipeptide_pdb,
+)
 from activediff.io import InputError
 
 ANGLES = [-180.0, -135.0, -63.0, 0.0, 57.0, 120.0, 179.0]

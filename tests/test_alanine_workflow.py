@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from activediff.alanine.structure import build_alanine_dipeptide, write_alanine_dipeptide_pdb
+
 from conftest import TEST_CONFIG, copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.slow

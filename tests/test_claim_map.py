@@ -19,8 +19,10 @@ from activediff.diffusion.sde import make_sde
 from activediff.diffusion.stability import em_amplification
 from activediff.evaluation.plotting import save_figure
 from activediff.toy import claim_map as cm
-from activediff.toy.claim_map_figure import claim_map as claim_map_figure, significance_mark
+from activediff.toy.claim_map_figure import claim_map as claim_map_figure
+from activediff.toy.claim_map_figure import significance_mark
 from activediff.toy.data import diamond_mixture
+
 from conftest import copy_workflow
 
 SECTION = dict(enabled=True, dataset="diamond", design="cross", centre=dict(k=1.0, tau=0.25, eta0="stationary"),

@@ -10,6 +10,7 @@ import pytest
 
 from activediff.diagnostics.figures import ESTIMATORS, entropy_figure, response_figure
 from activediff.evaluation.plotting import SDE_COLORS
+
 from conftest import checked_figure
 
 T = np.linspace(0.0, 1.0, 11)

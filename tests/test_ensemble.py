@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_train import kill_while_training
 
-from conftest import Interrupt, interrupting
 from activediff.diffusion.sde import make_sde
 from activediff.io import InputError
 from activediff.toy import data as toy
@@ -17,7 +17,8 @@ from activediff.training.checkpoints import TrainingDiverged, load_score_model, 
 from activediff.training.ensemble import StackedLinear, VmappedNet, member_state, stack_nets, train_ensemble
 from activediff.training.nets import build_net
 from activediff.training.train import TrainSettings, train
-from test_train import kill_while_training
+
+from conftest import Interrupt, interrupting
 
 DATA = {"kind": "diamond", "B": 0.5, "std": 0.04}
 SEEDS = (11, 22, 33)

@@ -25,8 +25,8 @@ def test_scatter_grid_draws_1d_rows_as_histograms_and_2d_rows_as_scatter():
 def test_metric_curves_colour_by_process_and_line_style_by_sampler():
     import pandas as pd
 
-    from activediff.toy.figures import metric_curves
     from activediff.evaluation.plotting import SDE_COLORS
+    from activediff.toy.figures import metric_curves
 
     rows = [dict(dataset="diamond", sde=sde, method=method, dt_phys=dt, kl=1.0 + dt, kl_se=0.1)
             for sde in ("active", "cld") for method in ("Euler-Maruyama", "splitting") for dt in (0.01, 0.1)]

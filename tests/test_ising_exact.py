@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from activediff.ising.exact import (CRITICAL_TEMPERATURE, exact_energy_per_spin, exact_energy_variance_per_spin,
-                                    exact_log_partition, onsager_energy_per_spin, spontaneous_magnetization)
+from activediff.ising.exact import (
+    CRITICAL_TEMPERATURE,
+    exact_energy_per_spin,
+    exact_energy_variance_per_spin,
+    exact_log_partition,
+    onsager_energy_per_spin,
+    spontaneous_magnetization,
+)
 
 TEMPERATURES = [0.5, 1.0, 1.5, 2.0, CRITICAL_TEMPERATURE, 2.5, 3.0, 5.0]
 

@@ -12,6 +12,7 @@ from matplotlib.patches import StepPatch
 from activediff.evaluation.plotting import SDE_COLORS
 from activediff.ising.data_figures import ising_data_figure
 from activediff.ising.model_figures import fig4, fig_a7, observables_figure
+
 from conftest import checked_figure
 
 L = 8

@@ -6,11 +6,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from activediff.ising.mcmc import generate, load_lattices, load_samples, sample, validate_lattices
 from activediff.io import InputError, save_npz
 from activediff.ising.exact import exact_energy_per_spin
-from activediff.ising.validation import validate_samples
+from activediff.ising.mcmc import generate, load_lattices, load_samples, sample, validate_lattices
 from activediff.ising.observables import energy_per_spin
+from activediff.ising.validation import validate_samples
 
 
 def _digest(a):

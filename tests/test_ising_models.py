@@ -9,16 +9,28 @@ import pandas as pd
 import pytest
 import torch
 
-from activediff.training.checkpoints import load_score_model
-from activediff.ising.mcmc import load_lattices, sample as ising_sample
-from activediff.io import InputError, save_npz
-from activediff.ising.models import (LatticeData, curve_distances, data_rows, discretize, fidelity_rows,
-                                     generate_lattices, histogram_edges, observables, paired_difference,
-                                     require_validated, sample_checkpoints, summarize)
-from activediff.ising.observables import abs_magnetization, energy_per_spin
 from activediff.diffusion.sde import make_sde
 from activediff.diffusion.settings import SamplingSettings
 from activediff.evaluation.claims import ClaimSettings
+from activediff.io import InputError, save_npz
+from activediff.ising.mcmc import load_lattices
+from activediff.ising.mcmc import sample as ising_sample
+from activediff.ising.models import (
+    LatticeData,
+    curve_distances,
+    data_rows,
+    discretize,
+    fidelity_rows,
+    generate_lattices,
+    histogram_edges,
+    observables,
+    paired_difference,
+    require_validated,
+    sample_checkpoints,
+    summarize,
+)
+from activediff.ising.observables import abs_magnetization, energy_per_spin
+from activediff.training.checkpoints import load_score_model
 from activediff.training.train import TrainSettings, train
 
 L = 8

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from activediff.ising.mcmc import load_lattices
+
 from conftest import TEST_CONFIG, copy_workflow, run_snakemake
 
 pytestmark = pytest.mark.slow

@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
-from activediff.ising.observables import (abs_magnetization, autocorrelation, coarse_grained_magnetization,
-                                            effective_sample_size, energy_per_spin, integrated_autocorr_time,
-                                            magnetization, two_point_correlation)
+from activediff.ising.observables import (
+    abs_magnetization,
+    autocorrelation,
+    coarse_grained_magnetization,
+    effective_sample_size,
+    energy_per_spin,
+    integrated_autocorr_time,
+    magnetization,
+    two_point_correlation,
+)
 
 
 @pytest.fixture(scope="module")

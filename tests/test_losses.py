@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from activediff.diffusion.score_model import ScoreModel
+from activediff.diffusion.scores import GaussianMixture
+from activediff.diffusion.scores import score as exact_score
+from activediff.diffusion.sde import make_sde
 from activediff.training.losses import ScoreMatchingLoss, loss_multiplier, sample_times
 from activediff.training.nets import MLP
-from activediff.diffusion.score_model import ScoreModel
-from activediff.diffusion.scores import GaussianMixture, score as exact_score
-from activediff.diffusion.sde import make_sde
 
 PROCESSES = {
     "passive": ("passive", dict(k=1.0, T=1.0)),

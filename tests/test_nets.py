@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from activediff.training.nets import MLP, NETS, build_net
 from activediff.diffusion.samplers import euler_maruyama, time_grid
 from activediff.diffusion.score_model import ScoreModel
 from activediff.diffusion.sde import make_sde
+from activediff.training.nets import MLP, NETS, build_net
 
 
 @pytest.mark.parametrize("state_shape", [(1, 1), (2, 2), (2, 3)])

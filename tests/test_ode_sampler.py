@@ -8,12 +8,12 @@ from scipy.integrate import solve_ivp
 from scipy.integrate._ivp.rk import RK45
 
 from activediff.diffusion import ode_sampler
-from activediff.toy.data import diamond_mixture, multigaussian_mixture
 from activediff.diffusion.ode_sampler import probability_flow_ode, probability_flow_samples
-from activediff.diffusion.scores import exact_score_fn as mixture_score_fn
 from activediff.diffusion.samplers import denoise_step, sample_noise
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn, pushforward
+from activediff.diffusion.scores import exact_score_fn as mixture_score_fn
 from activediff.diffusion.sde import make_sde
+from activediff.toy.data import diamond_mixture, multigaussian_mixture
 
 EPS, RTOL, ATOL = 1e-3, 1e-5, 1e-5
 

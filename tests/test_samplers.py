@@ -4,11 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from activediff.toy.data import multigaussian_mixture
-from activediff.diffusion.samplers import (euler_maruyama, reverse_em_samples, reverse_time_grid, sample_noise,
-                                          steps_for, time_grid)
+from activediff.diffusion.samplers import (
+    euler_maruyama,
+    reverse_em_samples,
+    reverse_time_grid,
+    sample_noise,
+    steps_for,
+    time_grid,
+)
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn
 from activediff.diffusion.sde import make_sde
+from activediff.toy.data import multigaussian_mixture
 
 
 def test_samples_do_not_depend_on_batch_size():

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from activediff.toy.data import diamond_mixture, multigaussian_mixture
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn, log_density, pushforward, score
 from activediff.diffusion.sde import make_sde
+from activediff.toy.data import diamond_mixture, multigaussian_mixture
 
 SDES = {
     "passive": dict(k=1.0, T=1.0),

@@ -8,14 +8,20 @@ import scipy.integrate
 import scipy.linalg
 import torch
 
-from activediff.toy.data import diamond_mixture
 from activediff.diffusion.linalg import apply
-from activediff.evaluation.metrics import evaluate
 from activediff.diffusion.samplers import euler_maruyama, reverse_em_samples, sample_noise, time_grid
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn, pushforward
 from activediff.diffusion.sde import make_sde
-from activediff.diffusion.splitting import (exact_linear_step, linear_drift_matrix, splitting_sampler, splitting_samples,
-                                  sscs, sscs_linear_step)
+from activediff.diffusion.splitting import (
+    exact_linear_step,
+    linear_drift_matrix,
+    splitting_sampler,
+    splitting_samples,
+    sscs,
+    sscs_linear_step,
+)
+from activediff.evaluation.metrics import evaluate
+from activediff.toy.data import diamond_mixture
 
 EPS = 1e-3
 

@@ -14,14 +14,15 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import Interrupt, interrupting
-from activediff.training.checkpoints import TrainingDiverged, load_score_model, read_checkpoint
-from activediff.toy import data as toy
-from activediff.io import InputError
-from activediff.training.losses import ScoreMatchingLoss
 from activediff.diffusion.scores import score as exact_score
 from activediff.diffusion.sde import make_sde
+from activediff.io import InputError
+from activediff.toy import data as toy
+from activediff.training.checkpoints import TrainingDiverged, load_score_model, read_checkpoint
+from activediff.training.losses import ScoreMatchingLoss
 from activediff.training.train import TrainSettings, build_score_model, train
+
+from conftest import Interrupt, interrupting
 
 DATA = {"kind": "multigaussian_1d", "mean": 1.2, "std": 0.5}
 SMALL = dict(checkpoints=(30, 60), batch_size=64, log_every=10, resume_every=10)

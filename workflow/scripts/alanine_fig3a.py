@@ -6,8 +6,8 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 from activediff.alanine.figures import fig3a  # noqa: E402
-from activediff.io import load_npz  # noqa: E402
 from activediff.evaluation.plotting import save_figure  # noqa: E402
+from activediff.io import load_npz  # noqa: E402
 
 data = load_npz(snakemake.input.dihedrals, ("phi", "psi"))
 panels = {"data": (data["phi"], data["psi"])}

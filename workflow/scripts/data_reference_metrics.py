@@ -1,9 +1,9 @@
 """Metrics of the data against an independent draw of the same data: the floor of each metric."""
 import pandas as pd
 
-from activediff.toy import data as toy
-from activediff.io import log_to, write_csv
 from activediff.evaluation.metrics import evaluate
+from activediff.io import log_to, write_csv
+from activediff.toy import data as toy
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -5,8 +5,8 @@ import torch
 from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])
-from activediff.diagnostics.tables import entropy_tables, load_inputs  # noqa: E402
 from activediff.diagnostics.settings import EntropySettings  # noqa: E402
+from activediff.diagnostics.tables import entropy_tables, load_inputs  # noqa: E402
 from activediff.diffusion.sde import make_sde  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)

@@ -1,8 +1,8 @@
 """Scatter grid of exact-score reverse diffusion: processes x step sizes (Fig 2a, A1)."""
-from activediff.toy.figures import physical_step_label, scatter_grid
-from activediff.toy.data import load_points
-from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
+from activediff.io import load_npz, log_to
+from activediff.toy.data import load_points
+from activediff.toy.figures import physical_step_label, scatter_grid
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -1,9 +1,9 @@
 """Fig A4: samples of the other toy sets over training iterations (rows: set x process)."""
 from activediff.diffusion.settings import SamplingSettings
-from activediff.toy.figures import scatter_grid
-from activediff.toy.data import load_points
-from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
+from activediff.io import load_npz, log_to
+from activediff.toy.data import load_points
+from activediff.toy.figures import scatter_grid
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

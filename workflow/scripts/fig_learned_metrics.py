@@ -1,10 +1,10 @@
 """Learned-score metrics against step size, and the splitting samplers against Euler-Maruyama."""
 import pandas as pd
 
-from activediff.toy.figures import metric_curves
-from activediff.io import log_to
 from activediff.evaluation.plotting import save_figure
 from activediff.evaluation.tables import final_checkpoint
+from activediff.io import log_to
+from activediff.toy.figures import metric_curves
 
 log = log_to(snakemake.log[0])
 summary = pd.read_csv(snakemake.input.summary)

@@ -1,9 +1,9 @@
 """Scatter grid of learned models' Euler-Maruyama samples over step sizes (Fig 2b, A2, A3, 3b)."""
 from activediff.diffusion.settings import SamplingSettings
-from activediff.toy.figures import physical_step_label, scatter_grid
-from activediff.toy.data import load_points
-from activediff.io import load_npz, log_to
 from activediff.evaluation.plotting import save_figure
+from activediff.io import load_npz, log_to
+from activediff.toy.data import load_points
+from activediff.toy.figures import physical_step_label, scatter_grid
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

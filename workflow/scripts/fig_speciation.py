@@ -1,11 +1,11 @@
 """Fig A8: speciation time from the exact criterion, the toy sets on it, and the clone simulation."""
 import pandas as pd
 
+from activediff.diffusion.sde import make_sde
+from activediff.evaluation.plotting import save_figure
+from activediff.io import log_to, write_csv
 from activediff.toy import speciation
 from activediff.toy.figures import speciation as speciation_figure
-from activediff.io import log_to, write_csv
-from activediff.evaluation.plotting import save_figure
-from activediff.diffusion.sde import make_sde
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

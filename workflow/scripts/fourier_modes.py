@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from activediff.toy import fourier_modes
-from activediff.io import log_to, write_csv
 from activediff.diffusion.sde import make_sde
+from activediff.io import log_to, write_csv
+from activediff.toy import fourier_modes
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

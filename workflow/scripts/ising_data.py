@@ -3,8 +3,8 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.ising.mcmc import generate  # noqa: E402
 from activediff.io import save_npz  # noqa: E402
+from activediff.ising.mcmc import generate  # noqa: E402
 
 p = snakemake.params
 log.info("Ising L=%d T=%g: %d lattices, method %s, %s, device %s, seed %d",

@@ -4,8 +4,8 @@ import pandas as pd
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.ising.model_figures import fig4, fig_a7, observables_figure  # noqa: E402
 from activediff.evaluation.plotting import save_figure  # noqa: E402
+from activediff.ising.model_figures import fig4, fig_a7, observables_figure  # noqa: E402
 
 summary = pd.read_csv(snakemake.input.summary)
 distances = pd.read_csv(snakemake.input.distances)

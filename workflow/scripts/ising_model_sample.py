@@ -7,11 +7,11 @@ import torch
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.training.checkpoints import load_score_model  # noqa: E402
-from activediff.io import save_npz, write_csv  # noqa: E402
-from activediff.ising.models import sample_checkpoints  # noqa: E402
 from activediff.devices import resolve_device  # noqa: E402
 from activediff.diffusion.settings import SamplingSettings  # noqa: E402
+from activediff.io import save_npz, write_csv  # noqa: E402
+from activediff.ising.models import sample_checkpoints  # noqa: E402
+from activediff.training.checkpoints import load_score_model  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards

@@ -5,8 +5,8 @@ import pandas as pd
 from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
-from activediff.ising.mcmc import load_lattices  # noqa: E402
 from activediff.io import write_csv  # noqa: E402
+from activediff.ising.mcmc import load_lattices  # noqa: E402
 from activediff.ising.models import curve_distances, data_rows, require_validated, summarize  # noqa: E402
 
 per_seed = pd.concat([pd.read_csv(f) for f in snakemake.input.observables], ignore_index=True)

@@ -4,9 +4,9 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 # Imported after the redirect, so that an import failure lands in the rule's log.
+from activediff.diffusion.sde import make_sde  # noqa: E402
 from activediff.ising.mcmc import load_lattices  # noqa: E402
 from activediff.ising.models import LatticeData, require_validated  # noqa: E402
-from activediff.diffusion.sde import make_sde  # noqa: E402
 from activediff.seeding import derive_seed  # noqa: E402
 from activediff.training.train import TrainSettings, train  # noqa: E402
 

@@ -3,8 +3,8 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 
-from activediff.ising.mcmc import load_samples  # noqa: E402
 from activediff.io import write_json  # noqa: E402
+from activediff.ising.mcmc import load_samples  # noqa: E402
 from activediff.ising.validation import failure_message, require_passed, validate_samples  # noqa: E402
 
 p = snakemake.params

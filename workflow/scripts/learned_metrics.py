@@ -1,9 +1,9 @@
 """Metrics of every entry of one model's sample file (tidy rows)."""
 import pandas as pd
 
-from activediff.toy.data import load_points
-from activediff.io import load_npz, log_to, write_csv
 from activediff.evaluation.metrics import evaluate
+from activediff.io import load_npz, log_to, write_csv
+from activediff.toy.data import load_points
 
 log = log_to(snakemake.log[0])
 data = load_points(snakemake.input.data)

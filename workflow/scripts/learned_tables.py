@@ -1,8 +1,8 @@
 """Learned-score metrics: per seed, summarised over training seeds, and against the exact score."""
 import pandas as pd
 
-from activediff.io import log_to, write_csv
 from activediff.evaluation.tables import learned_vs_exact, summarise_over_seeds
+from activediff.io import log_to, write_csv
 
 log = log_to(snakemake.log[0])
 raw = pd.concat([pd.read_csv(f) for f in snakemake.input.rows], ignore_index=True)

@@ -3,8 +3,8 @@ sampling conditions recorded in the sample file)."""
 import pandas as pd
 
 from activediff.evaluation.metrics import evaluate
-from activediff.toy.data import load_points
 from activediff.io import load_npz, log_to, write_csv
+from activediff.toy.data import load_points
 
 log = log_to(snakemake.log[0])
 data = load_points(snakemake.input.data)

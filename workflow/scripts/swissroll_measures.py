@@ -2,8 +2,8 @@
 import pandas as pd
 
 from activediff.evaluation.tables import summarise_measures
-from activediff.toy.data import load_points
 from activediff.io import log_to, write_csv
+from activediff.toy.data import load_points
 from activediff.toy.swissroll import sample_file_rows
 
 log = log_to(snakemake.log[0])

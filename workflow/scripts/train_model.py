@@ -6,9 +6,10 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 # Imported after the redirect, so that an import failure lands in the rule's log.
-from activediff.alanine.models import DATA_KIND as ALANINE_KIND, training_data
-from activediff.toy import data as toy
+from activediff.alanine.models import DATA_KIND as ALANINE_KIND
+from activediff.alanine.models import training_data
 from activediff.diffusion.sde import make_sde
+from activediff.toy import data as toy
 from activediff.training.ensemble import train_ensemble
 from activediff.training.train import TrainSettings
 

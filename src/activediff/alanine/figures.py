@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from activediff.alanine.tables import SOURCE_LABELS
 from activediff.alanine.ramachandran import density_norm, ramachandran_density, ramachandran_panel
+from activediff.alanine.tables import SOURCE_LABELS
 from activediff.evaluation.plotting import set_theme
 
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from activediff.alanine.basins import wrap_degrees
-from activediff.io import InputError, load_npz
 from activediff.diffusion.ode_sampler import probability_flow_samples
 from activediff.diffusion.settings import SamplingSettings
+from activediff.io import InputError, load_npz
 
 CHARTS = ("lowest_density", "plain")
 DATA_KIND = "alanine_dihedrals"   # training dataset kind of train_model.py

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from activediff.diffusion.linalg import apply, cholesky
 from activediff.diffusion.samplers import euler_maruyama, sample_noise
 from activediff.diffusion.scores import GaussianMixture, log_density

@@ -19,12 +19,12 @@ import torch
 
 from activediff.diagnostics import entropy_production as ep
 from activediff.diagnostics import response as rs
-from activediff.training.checkpoints import load_score_model
-from activediff.toy.data import mixture_for
+from activediff.diagnostics.settings import EntropySettings, ResponseSettings
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn
 from activediff.diffusion.sde import LinearSDE, Passive
-from activediff.diagnostics.settings import EntropySettings, ResponseSettings
 from activediff.seeding import derive_seed
+from activediff.toy.data import mixture_for
+from activediff.training.checkpoints import load_score_model
 
 
 def load_inputs(dataset: dict, seeds, model_paths) -> tuple[GaussianMixture, dict]:

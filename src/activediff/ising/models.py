@@ -24,14 +24,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from activediff.ising.mcmc import validate_lattices
+from activediff.diffusion.ode_sampler import probability_flow_samples
+from activediff.diffusion.settings import SamplingSettings
 from activediff.evaluation.claims import ClaimSettings, equivalence_row, superiority_row, unmeasured_row
 from activediff.evaluation.verdicts import from_replicates
 from activediff.io import InputError
-from activediff.ising.observables import (abs_magnetization, coarse_grained_magnetization, energy_per_spin,
-                                  two_point_correlation)
-from activediff.diffusion.ode_sampler import probability_flow_samples
-from activediff.diffusion.settings import SamplingSettings
+from activediff.ising.mcmc import validate_lattices
+from activediff.ising.observables import (
+    abs_magnetization,
+    coarse_grained_magnetization,
+    energy_per_spin,
+    two_point_correlation,
+)
 from activediff.seeding import derive_seed
 
 CUTOFFS = ("sign", "batch_mean")

@@ -20,11 +20,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from activediff.ising.exact import (
+    CRITICAL_TEMPERATURE,
+    exact_energy_per_spin,
+    exact_energy_variance_per_spin,
+    spontaneous_magnetization,
+)
 from activediff.ising.mcmc import IsingSamples
-from activediff.ising.exact import (CRITICAL_TEMPERATURE, exact_energy_per_spin, exact_energy_variance_per_spin,
-                          spontaneous_magnetization)
-from activediff.ising.observables import (abs_magnetization, coarse_grained_magnetization, energy_per_spin,
-                                  integrated_autocorr_time, two_point_correlation)
+from activediff.ising.observables import (
+    abs_magnetization,
+    coarse_grained_magnetization,
+    energy_per_spin,
+    integrated_autocorr_time,
+    two_point_correlation,
+)
 
 
 class IsingValidationError(RuntimeError):

@@ -19,8 +19,8 @@ from scipy.optimize import brentq
 
 from activediff.diffusion.samplers import euler_maruyama, time_grid
 from activediff.diffusion.scores import exact_score_fn
-from activediff.toy import data as toy
 from activediff.diffusion.sde import LinearSDE, temperature_matched_passive
+from activediff.toy import data as toy
 
 #: Lambda grid of the criterion curves of Fig A8.
 LAMBDA_GRID = np.geomspace(0.01, 30, 120)

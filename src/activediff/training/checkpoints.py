@@ -16,10 +16,10 @@ from typing import Mapping
 
 import torch
 
-from activediff.io import InputError, atomic_path
-from activediff.training.nets import build_net
 from activediff.diffusion.score_model import ScoreModel
 from activediff.diffusion.sde import make_sde
+from activediff.io import InputError, atomic_path
+from activediff.training.nets import build_net
 
 FORMAT = "activediff-score-model-v1"
 

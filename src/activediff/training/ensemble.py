@@ -40,13 +40,31 @@ from activediff.devices import resolve_device
 from activediff.diffusion.score_model import ScoreModel
 from activediff.diffusion.sde import LinearSDE
 from activediff.io import InputError
-from activediff.training.checkpoints import (FORMAT, TrainingDiverged, apply_training_state, checkpoint_payload,
-                                             read_checkpoint, remove_resume_state, restore_outputs,
-                                             save_checkpoint)
+from activediff.training.checkpoints import (
+    FORMAT,
+    TrainingDiverged,
+    apply_training_state,
+    checkpoint_payload,
+    read_checkpoint,
+    remove_resume_state,
+    restore_outputs,
+    save_checkpoint,
+)
 from activediff.training.losses import Batch, ScoreMatchingLoss, batch_loss
-from activediff.training.train import (DataFn, HostBatches, Stepper, TrainSettings, build_score_model,
-                                       learning_rate, make_optimizer, progress_bar, run_chunks, run_spec,
-                                       state_shape_of, write_log)
+from activediff.training.train import (
+    DataFn,
+    HostBatches,
+    Stepper,
+    TrainSettings,
+    build_score_model,
+    learning_rate,
+    make_optimizer,
+    progress_bar,
+    run_chunks,
+    run_spec,
+    state_shape_of,
+    write_log,
+)
 
 STACKINGS = ("auto", "bmm", "vmap", "loop")
 

@@ -30,15 +30,22 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from activediff.training.checkpoints import (TrainingDiverged, checkpoint_payload, load_training_state, remove_resume_state,
-                                             restore_outputs, save_checkpoint, spec_fingerprint)
-from activediff.io import write_csv
-from activediff.training.losses import WEIGHTINGS, Batch, ScoreMatchingLoss, batch_loss, sample_times
-from activediff.training.nets import build_net
+from activediff.devices import resolve_device
 from activediff.diffusion.score_model import ScoreModel
 from activediff.diffusion.sde import LinearSDE
-from activediff.devices import resolve_device
+from activediff.io import write_csv
 from activediff.seeding import derive_seed
+from activediff.training.checkpoints import (
+    TrainingDiverged,
+    checkpoint_payload,
+    load_training_state,
+    remove_resume_state,
+    restore_outputs,
+    save_checkpoint,
+    spec_fingerprint,
+)
+from activediff.training.losses import WEIGHTINGS, Batch, ScoreMatchingLoss, batch_loss, sample_times
+from activediff.training.nets import build_net
 
 DataFn = Callable[[int, int], np.ndarray]  # (n, seed) -> (n, *coords) float64
 CHUNK = 100  # most iterations prepared on the host at once
