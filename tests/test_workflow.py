@@ -132,7 +132,8 @@ def test_changing_one_dt_reruns_only_its_dependents(test_run_dir, dry_run_jobs):
     # The learned tables depend on the exact-score table (learned_vs_exact.csv), so they rerun too.
     expected = {"analytic_sample": n_sets, "sample_metrics": n_sets, "analytic_metrics_table": 1,
                 "fig_analytic_scatter": 2, "fig_analytic_metrics": 1, "fidelity_analytic": 1, "fidelity": 1,
-                "learned_tables": 1, "fidelity_learned": 1, "fig_learned_metrics": 1, "all": 1}
+                "learned_tables": 1, "fidelity_learned": 1, "fig_learned_metrics": 1, "all": 1,
+                "parameter_sources": 1}  # it records analytic.dt_physical
     assert counts == expected
 
 

@@ -120,7 +120,12 @@ rule fig_entropy_production:
 rule score_variation:
     output:
         curves="results/diagnostics/score_variation.csv",
-        summary="results/metrics/score_variation.csv",
+        summary=report(
+            "results/metrics/score_variation.csv",
+            caption="../report/score_variation.rst",
+            category="Diagnostics",
+            labels={"table": "score variation along t"},
+        ),
     params:
         dataset_name=config["diagnostics"]["dataset"],
         dataset=lambda wc: toy_params(config["diagnostics"]["dataset"]),
