@@ -1,11 +1,9 @@
 """Claim map: one passive comparison process under every sampling condition (toy/claim_map.py)."""
-import os
-import sys
+# One BLAS thread per job (the KDE metrics are matrix products; more threads only spin on 2 cores),
+# set before numpy is imported.
+from activediff.threads import limit_blas_threads
 
-# One BLAS thread per job (the KDE metrics are matrix products; more threads only spin on 2 cores).
-# Effective only while numpy is not imported yet (checked below).
-BLAS_LIMITED = "numpy" not in sys.modules
-os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(snakemake.threads)
+BLAS_LIMITED = limit_blas_threads(snakemake.threads)
 
 import torch  # noqa: E402
 

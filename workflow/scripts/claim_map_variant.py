@@ -1,11 +1,10 @@
 """Claim map: one active variant under every sampling condition, against its two passive
 comparisons (paper and temperature-matched; toy/claim_map.py); one tidy row per cell."""
-import os
-import sys
+# One BLAS thread per job (the KDE metrics are matrix products; more threads only spin on 2 cores),
+# set before numpy is imported.
+from activediff.threads import limit_blas_threads
 
-# One BLAS thread per job (see claim_map_passive.py).
-BLAS_LIMITED = "numpy" not in sys.modules
-os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(snakemake.threads)
+BLAS_LIMITED = limit_blas_threads(snakemake.threads)
 
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
