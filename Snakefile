@@ -1,9 +1,34 @@
 # activediff: regenerate every figure of Lamtyugina et al. (arXiv:2411.07233 v1) from raw simulation.
-# Usage: snakemake --cores N   (see README.md). Rules live in workflow/rules/.
+# Usage: snakemake --workflow-profile workflow/profiles/default   (see README.md). Rules live in
+# workflow/rules/.
+
+import sys
 
 from snakemake.utils import min_version
 
+from activediff.runlock import clear_stale_locks, forget_owner, record_owner
+
 min_version("9.0")
+
+# A run killed with SIGKILL leaves Snakemake's locks behind: the same command then removes them
+# itself when the run that held them is certainly gone (activediff.runlock), instead of stopping
+# with "Directory cannot be locked". Jobs that parse this file (cluster jobs) skip this.
+if workflow.is_main_process:
+    _cleared = clear_stale_locks(".snakemake")
+    if _cleared:
+        print(_cleared, file=sys.stderr)
+
+
+onstart:
+    record_owner(".snakemake")
+
+
+onsuccess:
+    forget_owner(".snakemake")
+
+
+onerror:
+    forget_owner(".snakemake")
 
 
 configfile: "config.yaml"

@@ -14,8 +14,8 @@ import yaml
 from activediff.alanine.basins import BASIN_NAMES, BASINS, basin_labels, basin_populations
 from activediff.alanine.models import (
     DihedralChart,
+    DihedralFrames,
     chart_record,
-    dihedral_data_fn,
     lowest_density_seam,
     read_chart,
     training_data,
@@ -132,7 +132,7 @@ def test_data_fn_draws_frames_in_chart_coordinates(tmp_path):
 
 def test_data_fn_refuses_empty_data():
     with pytest.raises(InputError, match="no dihedral"):
-        dihedral_data_fn(np.empty(0), np.empty(0), DihedralChart())
+        DihedralFrames(np.empty(0), np.empty(0), DihedralChart())
 
 
 # ---- basin table over seeds ------------------------------------------------------------------

@@ -45,6 +45,7 @@ rule sample_alanine:
         n_samples=config["alanine"]["models"]["n_samples"],
         sampling=config["alanine"]["models"]["sampling"],
         seed=lambda wc: alanine_model_sampling_seed(wc.sde, wc.seed),
+        model=lambda wc: dict(model_identity(ALANINE_DATASET, wc.sde, wc.seed), iteration=final_iteration(ALANINE_DATASET)),
         n_bootstrap=config["alanine"]["bootstrap_samples"],
         bootstrap_seed=lambda wc: derive_seed(config["seed"], "alanine", "basins", wc.sde, int(wc.seed)),
         device=config["device"],

@@ -207,6 +207,14 @@ def training_seed(dataset, replicate):
     return derive_seed(config["seed"], "train", dataset, int(replicate))
 
 
+def model_identity(dataset, sde, replicate):
+    """What the checkpoints of one trained model record about it (its data, process with
+    parameters, training seed): every script that loads a checkpoint checks these and the
+    iteration, so a checkpoint of another model is refused (training.checkpoints.load_score_model)."""
+    return {"data": training_dataset(dataset), "sde": {"name": sde, "params": sde_params(sde)},
+            "seed": training_seed(dataset, replicate)}
+
+
 def learned_models():
     """(dataset, process) pairs with trained models that are sampled."""
     cfg = config["learned"]
@@ -310,6 +318,13 @@ def diagnostics_checkpoints(sde):
         raise ValueError(f"config: diagnostics.seeds {missing} are not in training.seeds {training_seeds()}")
     return [f"results/models/{cfg['dataset']}/{sde}/seed{seed}/ckpt_{final_iteration(cfg['dataset'])}.pt"
             for seed in cfg["seeds"]]
+
+
+def diagnostics_identities(sde):
+    """What each of diagnostics_checkpoints(sde) must be (model_identity and the final iteration)."""
+    dataset = config["diagnostics"]["dataset"]
+    return [dict(model_identity(dataset, sde, seed), iteration=final_iteration(dataset))
+            for seed in config["diagnostics"]["seeds"]]
 
 
 def diagnostics_targets():

@@ -59,6 +59,13 @@ def ising_training_seed(T, replicate):
     return derive_seed(config["seed"], "train", f"ising_T{ising_tag(T)}", int(replicate))
 
 
+def ising_model_identity(T, sde, replicate):
+    """What the checkpoints of one lattice model record about it (see model_identity): the data's
+    kind and temperature, the process and the training seed."""
+    return {"data": {"kind": "ising", "T": float(T)}, "sde": {"name": sde, "params": sde_params(sde)},
+            "seed": ising_training_seed(T, replicate)}
+
+
 def ising_training_minutes():
     """Runtime resource of a training job: about 100 lattices a second on one CPU thread for the
     default network (larger networks: run on GPUs, or raise the retries' attempt factor)."""

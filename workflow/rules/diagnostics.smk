@@ -22,6 +22,7 @@ rule diagnostics_response:
         response=config["diagnostics"]["response"],
         score_time=config["learned"]["sampling"]["eps"],  # the learned passive score at the sampling eps
         seeds=config["diagnostics"]["seeds"],
+        models=diagnostics_identities("passive"),
         seed=derive_seed(config["seed"], "diagnostics", "response"),
     log:
         log_path("diagnostics_response"),
@@ -48,6 +49,7 @@ rule diagnostics_entropy:
         sde=lambda wc: sde_params(wc.sde),
         entropy=config["diagnostics"]["entropy"],
         seeds=config["diagnostics"]["seeds"],
+        models=lambda wc: diagnostics_identities(wc.sde),
         seed=lambda wc: derive_seed(config["seed"], "diagnostics", "entropy", wc.sde),
     log:
         "logs/diagnostics_entropy/{sde}.log",

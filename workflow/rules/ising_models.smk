@@ -56,6 +56,7 @@ rule sample_ising:
         sampling=config["ising_models"]["sampling"],
         cutoff=config["ising_models"]["cutoff"],
         seed=lambda wc: derive_seed(config["seed"], "ising_sample", wc.T, wc.sde, int(wc.seed)),
+        model=lambda wc: ising_model_identity(wc.T, wc.sde, wc.seed),
         device=config["device"],
     wildcard_constraints:
         seed=r"\d+",

@@ -16,6 +16,7 @@ rule learned_sample:
         dataset=lambda wc: toy_params(wc.dataset),  # its mixture (or a Gaussian fit) for the EM stability check
         reference_seed=lambda wc: derive_seed(config["seed"], "stability_reference", wc.dataset),
         seed=lambda wc: derive_seed(config["seed"], "learned_sample", wc.dataset, wc.sde, wc.seed),
+        model=lambda wc: model_identity(wc.dataset, wc.sde, wc.seed),
     wildcard_constraints:
         seed=r"\d+",
     log:

@@ -17,7 +17,7 @@ from activediff.training.checkpoints import load_score_model  # noqa: E402
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 device = resolve_device(p.device)
-model = load_score_model(snakemake.input.checkpoint, device=device)
+model = load_score_model(snakemake.input.checkpoint, device=device, expect=p.model)
 chart, _ = read_chart(snakemake.input.chart)
 settings = SamplingSettings.from_config(p.sampling, "alanine.models.sampling")
 start = time.perf_counter()

@@ -11,7 +11,7 @@ from activediff.diffusion.sde import make_sde  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
-mix, models = load_inputs(p.dataset, p.seeds, snakemake.input.models)
+mix, models = load_inputs(p.dataset, p.seeds, snakemake.input.models, p.models)
 settings = EntropySettings.from_config(p.entropy)
 table = entropy_tables(mix, make_sde(snakemake.wildcards.sde, **p.sde), models, settings, p.seed, log)
 table.insert(0, "dataset", p.dataset_name)

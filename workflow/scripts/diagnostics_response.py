@@ -11,7 +11,7 @@ from activediff.diffusion.sde import make_sde  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
-mix, models = load_inputs(p.dataset, p.seeds, snakemake.input.models)
+mix, models = load_inputs(p.dataset, p.seeds, snakemake.input.models, p.models)
 settings = ResponseSettings.from_config(p.response, score_time=p.score_time)
 curves, errors = response_tables(mix, make_sde("passive", **p.passive), make_sde("active", **p.active), models,
                                  settings, p.seed, log)

@@ -7,14 +7,14 @@ from activediff.devices import resolve_device
 from activediff.diffusion.settings import SamplingSettings
 from activediff.io import log_to, save_npz
 from activediff.toy.sampling import run_plan, stability_reference
-from activediff.training.checkpoints import load_score_model
+from activediff.training.checkpoints import load_score_models
 
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 device = resolve_device(snakemake.config["device"])
 settings = SamplingSettings.from_config(p.sampling, "learned.sampling")
-models = {int(it): load_score_model(path, device=device) for it, path in zip(p.iters, snakemake.input.models)}
+models = load_score_models(snakemake.input.models, p.iters, p.model, device)
 coord_shape = tuple(next(iter(models.values())).net.state_shape[1:])
 start = time.perf_counter()
 reference = stability_reference(p.dataset, p.reference_seed)

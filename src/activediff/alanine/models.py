@@ -117,17 +117,24 @@ def read_chart(path: str | Path) -> tuple[DihedralChart, dict]:
         raise InputError(f"{path}: not a chart record with seam_phi and seam_psi ({err})") from None
 
 
-def dihedral_data_fn(phi, psi, chart: DihedralChart):
+class DihedralFrames:
     """data_fn(n, seed) of the trainer: n frames drawn uniformly with replacement from the data,
-    in chart coordinates, shape (n, 2) float64 (the trainer's data contract)."""
-    x = chart.to_chart(phi, psi)
-    if x.shape[0] == 0:
-        raise InputError("no dihedral frames to train on")
+    in chart coordinates, shape (n, 2) float64 (the trainer's data contract); len() is the
+    number of frames."""
 
-    def draw(n: int, seed: int) -> np.ndarray:
-        return x[np.random.default_rng(seed).integers(0, x.shape[0], size=n)]
+    def __init__(self, phi, psi, chart: DihedralChart):
+        self.x = chart.to_chart(phi, psi)
+        if self.x.shape[0] == 0:
+            raise InputError("no dihedral frames to train on")
 
-    return draw
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def __repr__(self) -> str:
+        return f"DihedralFrames({len(self)} frames)"
+
+    def __call__(self, n: int, seed: int) -> np.ndarray:
+        return self.x[np.random.default_rng(seed).integers(0, self.x.shape[0], size=n)]
 
 
 def training_data(dihedrals_path, chart_path):
@@ -138,7 +145,7 @@ def training_data(dihedrals_path, chart_path):
     chart, record = read_chart(chart_path)
     if record.get("data_sha256") != data_digest(data["phi"], data["psi"]):
         raise InputError(f"{chart_path}: made from other data than {dihedrals_path}; rerun alanine_chart")
-    return dihedral_data_fn(data["phi"], data["psi"], chart), dict(record, kind=DATA_KIND)
+    return DihedralFrames(data["phi"], data["psi"], chart), dict(record, kind=DATA_KIND)
 
 
 def sample_dihedrals(model, chart: DihedralChart, n_samples: int, seed: int, settings: SamplingSettings,

@@ -27,14 +27,17 @@ from activediff.toy.data import mixture_for
 from activediff.training.checkpoints import load_score_model
 
 
-def load_inputs(dataset: dict, seeds, model_paths) -> tuple[GaussianMixture, dict]:
+def load_inputs(dataset: dict, seeds, model_paths, identities) -> tuple[GaussianMixture, dict]:
     """The toy set's exact mixture (its config entry, with `kind`) and the checkpoints by training
-    seed (seeds[i] trained model_paths[i])."""
+    seed (seeds[i] trained model_paths[i], which must be the model identities[i] describes: see
+    training.checkpoints.identity_mismatches)."""
     params = dict(dataset)
     mix = mixture_for(params.pop("kind"), **params)
-    if len(seeds) != len(model_paths):
-        raise ValueError(f"diagnostics: {len(seeds)} seeds for {len(model_paths)} checkpoints")
-    return mix, {int(s): load_score_model(path) for s, path in zip(seeds, model_paths)}
+    if not len(seeds) == len(model_paths) == len(identities):
+        raise ValueError(f"diagnostics: {len(seeds)} seeds for {len(model_paths)} checkpoints "
+                         f"and {len(identities)} identities")
+    return mix, {int(s): load_score_model(path, expect=identity)
+                 for s, path, identity in zip(seeds, model_paths, identities)}
 
 
 def _curve_rows(process, estimator, seed, times, R, se):

@@ -57,6 +57,12 @@ class LatticeData:
         self.lattices = np.ascontiguousarray(lattices)
         self.L = int(lattices.shape[1])
 
+    def __len__(self) -> int:
+        return int(self.lattices.shape[0])
+
+    def __repr__(self) -> str:
+        return f"LatticeData({len(self)} lattices of {self.L}x{self.L})"
+
     def __call__(self, n: int, seed: int) -> np.ndarray:
         idx = np.random.default_rng(seed).integers(0, self.lattices.shape[0], size=int(n))
         return self.lattices[idx].astype(np.float64)

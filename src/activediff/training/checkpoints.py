@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Mapping
 
@@ -99,17 +100,35 @@ def _load_weights(module: torch.nn.Module, weights: Mapping, path: Path, what: s
         raise InputError(f"{path}: {what} weights do not fit the network ({err})") from None
 
 
+def read_resume_state(path: str | Path) -> dict | None:
+    """A resume state (state_dir/last.pt), or None when there is none to resume from.
+
+    One that cannot be read (truncated by a full disk, say: our own writes are atomic) is deleted
+    with a message and the run starts again from iteration 0, which gives the same bytes as a
+    resumed run, only later; no rerun stops on it."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return read_checkpoint(path)
+    except InputError as err:
+        print(f"{err}; deleting it and training from iteration 0 (same result, more time)", file=sys.stderr)
+        path.unlink()
+        return None
+
+
 def load_training_state(state_dir: str | Path, spec: Mapping, fingerprint: str, model: ScoreModel,
                         ema_model: ScoreModel, optimizer: torch.optim.Optimizer):
-    """Load state_dir/last.pt into the model, EMA and optimiser if present.
+    """Load state_dir/last.pt into the model, EMA and optimiser if present (read_resume_state).
 
     Returns (iteration, log rows, partial log window, elapsed seconds), or None for a fresh start.
     A resume state of a different run (other settings, data or seed) is refused, not overwritten.
     """
     path = Path(state_dir) / "last.pt"
-    if not path.exists():
+    state = read_resume_state(path)
+    if state is None:
         return None
-    return apply_training_state(read_checkpoint(path), path, spec, fingerprint, model, ema_model, optimizer)
+    return apply_training_state(state, path, spec, fingerprint, model, ema_model, optimizer)
 
 
 def apply_training_state(state: Mapping, path: Path, spec: Mapping, fingerprint: str, model: ScoreModel,
@@ -158,12 +177,54 @@ def remove_resume_state(state_dir: str | Path, checkpoints) -> None:
         state_dir.rmdir()
 
 
-def load_score_model(path: str | Path, device: str | torch.device = "cpu", ema: bool = True) -> ScoreModel:
+def identity_mismatches(payload: Mapping, expect: Mapping) -> list[str]:
+    """How a checkpoint differs from the model a rule asks for, as "what: found (expected ...)".
+
+    `expect` may name any of: data (a mapping; each of its keys must match the checkpoint's data
+    spec, so {"kind": "ising", "T": 2.27} checks the kind and temperature only), sde ({"name",
+    "params"}: the process and every parameter given), seed (the training seed) and iteration."""
+    spec, found = payload.get("spec", {}), []
+    data = spec.get("data", {})
+    for key, value in dict(expect.get("data", {})).items():
+        if data.get(key) != value:
+            found.append(f"data {key} {data.get(key)!r} (expected {value!r})")
+    if "sde" in expect:
+        sde, want = spec.get("sde", {}), expect["sde"]
+        if sde.get("name") != want["name"]:
+            found.append(f"process {sde.get('name')!r} (expected {want['name']!r})")
+        else:
+            params = sde.get("params", {})
+            found += [f"process parameter {k} {params.get(k)!r} (expected {v!r})"
+                      for k, v in dict(want.get("params", {})).items() if params.get(k) != v]
+    if "seed" in expect and spec.get("seed") != expect["seed"]:
+        found.append(f"training seed {spec.get('seed')!r} (expected {expect['seed']!r})")
+    if "iteration" in expect and payload.get("iteration") != expect["iteration"]:
+        found.append(f"iteration {payload.get('iteration')!r} (expected {expect['iteration']!r})")
+    return found
+
+
+def _first_nonfinite(weights: Mapping) -> str | None:
+    for name, tensor in weights.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            bad = (~torch.isfinite(tensor)).nonzero()[0].tolist()
+            return f"{name}{bad} = {tensor[tuple(bad)].item()}"
+    return None
+
+
+def load_score_model(path: str | Path, device: str | torch.device = "cpu", ema: bool = True,
+                     expect: Mapping | None = None) -> ScoreModel:
     """The trained score model of a checkpoint (EMA weights unless ema=False), in eval mode, with
-    its process rebuilt from the checkpoint: usable as a sampler's score_fn."""
+    its process rebuilt from the checkpoint: usable as a sampler's score_fn.
+
+    `expect` (see identity_mismatches) is what the caller asks for; a checkpoint of another model
+    (data, process, seed or iteration) is refused naming every difference. Weights with a
+    non-finite entry are refused naming the first one: no sampler would give a sample from them."""
     path = Path(path)
     payload = read_checkpoint(path)
-    spec = payload["spec"]
+    mismatches = identity_mismatches(payload, expect or {})
+    if mismatches:
+        raise InputError(f"{path}: checkpoint of another model: {'; '.join(mismatches)}")
+    spec, which = payload["spec"], "ema" if ema else "model"
     try:
         settings, sde_spec = spec["settings"], spec["sde"]
         sde = make_sde(sde_spec["name"], **sde_spec["params"])
@@ -171,5 +232,19 @@ def load_score_model(path: str | Path, device: str | torch.device = "cpu", ema: 
         model = ScoreModel(net, sde, settings["mixed_score"], settings["numerical_eps"])
     except (KeyError, TypeError, ValueError) as err:
         raise InputError(f"{path}: checkpoint spec incomplete or invalid ({err})") from None
-    _load_weights(model.net, payload["ema" if ema else "model"], path, "EMA" if ema else "model")
+    bad = _first_nonfinite(payload[which])
+    if bad is not None:
+        raise InputError(f"{path}: non-finite {'EMA' if ema else 'model'} weight {bad} "
+                         f"(iteration {payload.get('iteration')}); retrain this model")
+    _load_weights(model.net, payload[which], path, "EMA" if ema else "model")
     return model.to(device).eval().requires_grad_(False)
+
+
+def load_score_models(paths, iterations, identity: Mapping, device: str | torch.device = "cpu") -> dict:
+    """{iteration: model} of one run's checkpoints (paths in the order of iterations), each checked
+    against `identity` (data, sde, seed) and its own iteration."""
+    paths, iterations = list(paths), [int(it) for it in iterations]
+    if len(paths) != len(iterations):
+        raise ValueError(f"{len(paths)} checkpoints for {len(iterations)} iterations")
+    return {it: load_score_model(path, device, expect=dict(identity, iteration=it))
+            for it, path in zip(iterations, paths)}

@@ -45,7 +45,7 @@ from activediff.training.checkpoints import (
     TrainingDiverged,
     apply_training_state,
     checkpoint_payload,
-    read_checkpoint,
+    read_resume_state,
     remove_resume_state,
     restore_outputs,
     save_checkpoint,
@@ -59,6 +59,7 @@ from activediff.training.train import (
     build_score_model,
     learning_rate,
     make_optimizer,
+    note_small_data,
     progress_bar,
     run_chunks,
     run_spec,
@@ -240,6 +241,7 @@ def train_ensemble(settings: TrainSettings, sde: LinearSDE, data_fn: DataFn | Se
     state_dir = Path(state_dir)
     member_dirs = [state_dir / f"member{k}" for k in range(n)]
     state_shape = state_shape_of(sde, data_fns[0])
+    note_small_data(settings.batch_size, data_fns[0])
 
     graphed = dev.type == "cuda" and settings.cuda_graph
     models = [build_score_model(settings, sde, state_shape, seed) for seed in seeds]  # on CPU: checkpoint side
@@ -251,8 +253,8 @@ def train_ensemble(settings: TrainSettings, sde: LinearSDE, data_fn: DataFn | Se
 
     start, logs, windows, elapsed = 0, [[] for _ in seeds], [[] for _ in seeds], 0.0
     bundle = state_dir / "last.pt"
-    if bundle.exists():
-        state = read_checkpoint(bundle)
+    state = read_resume_state(bundle)
+    if state is not None:
         saved = state.get("members")
         if not isinstance(saved, list) or len(saved) != n:
             found = len(saved) if isinstance(saved, list) else "no"

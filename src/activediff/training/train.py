@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sized
 
 import numpy as np
 import pandas as pd
@@ -187,6 +187,15 @@ def state_shape_of(sde: LinearSDE, data_fn: DataFn) -> tuple[int, ...]:
     return (sde.n_channels,) + tuple(np.asarray(data_fn(1, 0)).shape[1:])
 
 
+def note_small_data(batch_size: int, data_fn: DataFn) -> None:
+    """Say once (stderr: the rule's log) when a batch is larger than a finite data set (one with
+    len()): batches are drawn with replacement, so each one repeats points; allowed, since the
+    noise and time draws still differ, but rarely what was meant."""
+    if isinstance(data_fn, Sized) and batch_size > len(data_fn):
+        print(f"note: batch_size {batch_size} exceeds the {len(data_fn)} training points of {data_fn}; "
+              "every batch repeats points (drawn with replacement)", file=sys.stderr)
+
+
 def chunk_ranges(settings: TrainSettings, start: int) -> list[range]:
     """The iterations still to run after `start`, cut at the global chunk boundaries."""
     bounds = [b for b in chunk_bounds(settings) if b > start]
@@ -347,6 +356,7 @@ def train(settings: TrainSettings, sde: LinearSDE, data_fn: DataFn, data_spec: M
     paths = {int(i): Path(p) for i, p in checkpoint_paths.items()}
     state_dir = Path(state_dir)
     state_shape = state_shape_of(sde, data_fn)
+    note_small_data(settings.batch_size, data_fn)
 
     model = build_score_model(settings, sde, state_shape, seed)
     spec, fingerprint = run_spec(settings, sde, data_spec, seed, state_shape)
