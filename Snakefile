@@ -20,7 +20,7 @@ if workflow.is_main_process:
 
 
 onstart:
-    record_owner(".snakemake")
+    record_owner(".snakemake", local=workflow.local_exec)
 
 
 onsuccess:

@@ -20,10 +20,14 @@ def _locked(folder, owner):
 
 
 def _finished_process() -> dict:
-    """The identity of a process that ran on this host and has exited."""
+    """The record of a local run's process that ran on this host and has exited."""
     code = "import json; from activediff.runlock import this_process; print(json.dumps(this_process()))"
-    return json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                     check=True).stdout)
+    return dict(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                          check=True).stdout), local=True)
+
+
+def _this_run() -> dict:
+    return dict(runlock.this_process(), local=True)
 
 
 def test_locks_of_an_exited_run_are_removed(tmp_path):
@@ -35,21 +39,22 @@ def test_locks_of_an_exited_run_are_removed(tmp_path):
 
 
 def test_locks_from_before_a_reboot_are_removed(tmp_path):
-    owner = dict(runlock.this_process(), boot_id="another-boot")  # even with a live pid: another boot
+    owner = dict(_this_run(), boot_id="another-boot")  # even with a live pid: another boot
     assert runlock.clear_stale_locks(_locked(tmp_path / ".snakemake", owner)) is not None
 
 
 def test_a_reused_pid_is_not_the_run(tmp_path):
-    owner = dict(runlock.this_process())
+    owner = _this_run()
     owner["start"] -= 1  # this pid, but a process started at another time: the run is gone
     assert runlock.clear_stale_locks(_locked(tmp_path / ".snakemake", owner)) is not None
 
 
-@pytest.mark.parametrize("case", ["live", "other_host", "no_owner", "unreadable_owner"])
+@pytest.mark.parametrize("case", ["live", "cluster_run", "other_host", "no_owner", "unreadable_owner"])
 def test_other_locks_are_left_alone(tmp_path, case):
-    me = runlock.this_process()
+    me = _this_run()
     owner = {
         "live": me,
+        "cluster_run": dict(_finished_process(), local=False),  # its jobs may still be queued
         "other_host": dict(_finished_process(), host=me["host"] + "-other"),  # cannot be checked from here
         "no_owner": None,
         "unreadable_owner": None,
@@ -63,8 +68,8 @@ def test_other_locks_are_left_alone(tmp_path, case):
 
 def test_record_and_forget_owner(tmp_path):
     folder = tmp_path / ".snakemake"
-    runlock.record_owner(folder)
-    assert json.loads((folder / runlock.OWNER).read_text()) == runlock.this_process()
+    runlock.record_owner(folder, local=True)
+    assert json.loads((folder / runlock.OWNER).read_text()) == _this_run()
     runlock.forget_owner(folder)
     assert not (folder / runlock.OWNER).exists()
     # Another process's record is not removed by this one.

@@ -9,8 +9,6 @@ slurmd, slurm-client and munge (envs/setup.sh installs them); without them it fa
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import subprocess
@@ -22,21 +20,11 @@ import pytest
 import yaml
 
 from conftest import REPO, TEST_CONFIG, copy_workflow, run_snakemake, snakemake_env
+from run_outputs import differing_outputs, output_files
 from slurm_cluster import PARTITION, ClusterUnavailable, SlurmCluster, stop_process
 
 PROFILE = Path("workflow/profiles/slurm/config.yaml")
 SLURM_RUN_TIMEOUT = 1800  # seconds, for the SLURM run and the local run beside it
-# Files whose bytes differ between two correct runs, compared by name only: benchmark timings;
-# GROMACS performance logs (.log: dates, host, timings) and checkpoints (.cpt: a time stamp).
-NAME_ONLY = re.compile(r"^results/benchmarks/|\.(log|cpt)$")
-# GROMACS topologies (pdb2gmx): compared without their ';' comment header (date, working dir).
-WITHOUT_COMMENTS = re.compile(r"\.(top|itp)$")
-# Wall-clock columns of CSV tables (training logs): the other columns are compared as text.
-TIMING_COLUMNS = {"time_s"}
-# Files other tests add to the shared local run (tests/test_report.py).
-NOT_PIPELINE_OUTPUTS = ("results/report.html",)
-
-
 def slurm_profile() -> dict:
     return yaml.safe_load((REPO / PROFILE).read_text())
 
@@ -67,25 +55,6 @@ def write_test_profile(dest: Path) -> Path:
 def gpu_rules(profile: dict) -> set[str]:
     return {rule for rule, res in (profile.get("set-resources") or {}).items()
             if res.get("gpu") or "gpu" in str(res.get("gres", ""))}
-
-
-def output_files(workdir: Path) -> dict[str, Path]:
-    root = workdir / "results"
-    return {str(p.relative_to(workdir)): p for p in sorted(root.rglob("*"))
-            if p.is_file() and not str(p.relative_to(workdir)).startswith(NOT_PIPELINE_OUTPUTS)}
-
-
-def comparable_bytes(name: str, path: Path) -> bytes:
-    data = path.read_bytes()
-    if WITHOUT_COMMENTS.search(name):
-        data = b"".join(line for line in data.splitlines(keepends=True)
-                        if not line.lstrip().startswith(b";"))
-    elif name.endswith(".csv"):
-        rows = list(csv.reader(io.StringIO(data.decode())))
-        if rows and TIMING_COLUMNS & set(rows[0]):
-            keep = [i for i, column in enumerate(rows[0]) if column not in TIMING_COLUMNS]
-            data = "\n".join(",".join(row[i] for i in keep) for row in rows).encode()
-    return data
 
 
 @pytest.fixture(scope="module")
@@ -188,13 +157,8 @@ def test_gpu_rules_got_a_gpu_from_slurm(slurm_run):
 
 @pytest.mark.slow
 def test_slurm_outputs_equal_local_outputs(slurm_run, test_run_dir):
-    cluster_files = output_files(slurm_run["workdir"])
-    local_files = output_files(test_run_dir)
-    assert cluster_files, "the SLURM run wrote nothing under results/"
-    assert sorted(cluster_files) == sorted(local_files)
-    differing = [name for name, path in cluster_files.items()
-                 if not NAME_ONLY.search(name)
-                 and comparable_bytes(name, path) != comparable_bytes(name, local_files[name])]
+    assert output_files(slurm_run["workdir"]), "the SLURM run wrote nothing under results/"
+    differing = differing_outputs(slurm_run["workdir"], test_run_dir)
     assert not differing, f"outputs differ between the SLURM and the local run: {differing}"
 
 

@@ -78,11 +78,21 @@ def write_csv(path: str | os.PathLike, frame) -> None:
         frame.to_csv(tmp, index=False, float_format="%.10g")
 
 
+def _report_uncaught(exc_type, exc, tb) -> None:
+    """Bad input ends a script with its one message as the log's last line (the message names what
+    is wrong; a traceback would only bury it); anything else keeps its traceback."""
+    if issubclass(exc_type, InputError):
+        print(f"InputError: {exc}", file=sys.stderr)
+    else:
+        sys.__excepthook__(exc_type, exc, tb)
+
+
 def log_to(path: str | os.PathLike | None) -> logging.Logger:
     """Send stderr and the `activediff` logger to a rule's log file (or keep stderr if None)."""
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         sys.stderr = open(path, "w", buffering=1)
+    sys.excepthook = _report_uncaught
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     return logging.getLogger("activediff")

@@ -5,9 +5,10 @@ exits; a run killed with SIGKILL (or a power loss) leaves them, and every later 
 "Directory cannot be locked" until `snakemake --unlock`. The Snakefile records the process that
 holds the locks (`record_owner`, at the start of a run; `forget_owner` when it ends) and, before a
 new run locks, removes the locks only when that recorded process is certainly gone
-(`clear_stale_locks`): same host, and either another boot or no live process with that pid and
-start time. Locks of a live run, of a run on another host (a shared file system) or of a run
-that recorded no owner are left alone, and Snakemake's own message then applies.
+(`clear_stale_locks`): a run whose jobs ran on this machine (not a cluster run: its jobs may
+still be queued), on this host, and either another boot or no live process with that pid and
+start time. Locks of a live run, of a cluster run, of a run on another host (a shared file
+system) or of a run that recorded no owner are left alone, and Snakemake's own message applies.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ def this_process() -> dict:
     return {"host": socket.gethostname(), "boot_id": _boot_id(), "pid": pid, "start": _start_ticks(pid)}
 
 
-def record_owner(snakemake_dir: str | Path) -> None:
+def record_owner(snakemake_dir: str | Path, local: bool) -> None:
+    """Record this process as the holder of the run's locks; `local`: its jobs run on this machine."""
     folder = Path(snakemake_dir)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{OWNER}.{os.getpid()}"
-    tmp.write_text(json.dumps(this_process()))
+    tmp.write_text(json.dumps(dict(this_process(), local=bool(local))))
     tmp.replace(folder / OWNER)
 
 
@@ -59,8 +61,8 @@ def forget_owner(snakemake_dir: str | Path) -> None:
 
 
 def owner_is_gone(owner: dict) -> bool:
-    """True only when the recorded process certainly no longer runs."""
-    if owner.get("host") != socket.gethostname():
+    """True only when the recorded process certainly no longer runs, nor any job it started."""
+    if owner.get("local") is not True or owner.get("host") != socket.gethostname():
         return False
     if owner.get("boot_id") and owner.get("boot_id") != _boot_id():
         return True
