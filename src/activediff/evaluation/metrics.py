@@ -29,14 +29,74 @@ def iqr_mask(points: np.ndarray, threshold: float = 2.0) -> np.ndarray:
     return np.all((points >= q1 - threshold * iqr) & (points <= q3 + threshold * iqr), axis=1)
 
 
+# A point's kernel factor beyond CUTOFF bandwidths is < exp(-72) ~ 5e-32 of its peak. Leaving it
+# out changes no grid value that survives the 1e-10 floor by more than ~1e-22 relative (a cell
+# above the floor holds >= 1e-10 of the total, ~n 2 pi h^2 / cell area), i.e. nothing in float64.
+CUTOFF = 12.0
+# Tile edge of the grouped evaluation, in grid cells: at most 16 keeps each tile's product below
+# the size at which BLAS starts threads (measured 30-50x slower per product at 32 and above on a
+# loaded 2-core machine); smaller tiles only add Python work (2x slower at 8 on 10,000 points).
+TILE = 16
+
+
 def _kde_on_grid(points: np.ndarray, axes: list[np.ndarray], h: float) -> np.ndarray:
-    """Unnormalised isotropic Gaussian KDE on the tensor grid of `axes` (separable: exact, fast)."""
-    factors = [np.exp(-0.5 * ((points[:, j, None] - ax[None]) / h) ** 2) for j, ax in enumerate(axes)]
+    """Unnormalised isotropic Gaussian KDE on the tensor grid of `axes` (uniform, increasing):
+    sum_i prod_j exp(-(x_ij - g_j)^2 / 2h^2). Separable, so exact and fast; in 2D each point
+    only reaches the cells within CUTOFF bandwidths, so points are grouped into tiles of the grid
+    and each tile adds one small product to the cells it reaches (_kde_tiled)."""
     if len(axes) == 1:
-        return factors[0].sum(0)
-    if len(axes) == 2:
-        return factors[0].T @ factors[1]
-    raise ValueError("KDE metrics support 1D and 2D data only")
+        return _factors(points[:, 0], axes[0], h).sum(0)
+    if len(axes) != 2:
+        raise ValueError("KDE metrics support 1D and 2D data only")
+    if not _tiles_pay(axes, h):
+        return _factors(points[:, 0], axes[0], h).T @ _factors(points[:, 1], axes[1], h)
+    return _kde_tiled(points, axes, h)
+
+
+def _factors(x: np.ndarray, ax: np.ndarray, h: float) -> np.ndarray:
+    """exp(-(x_i - g)^2 / 2h^2) for points x and grid values g, exactly 0 beyond CUTOFF bandwidths
+    (no subnormal numbers: products of those run ~100x slower on some CPUs)."""
+    e = -0.5 * ((x[:, None] - ax[None]) / h) ** 2
+    return np.exp(np.where(e < -0.5 * CUTOFF**2, -np.inf, e))
+
+
+def _reach(ax: np.ndarray, h: float) -> int:
+    """Grid cells within CUTOFF bandwidths of a point, on one side."""
+    return int(np.ceil(CUTOFF * h / (ax[1] - ax[0])))
+
+
+def _tiles_pay(axes, h: float) -> bool:
+    """Whether a tile reaches less than the whole grid (else the dense product is cheaper)."""
+    ax, ay = axes
+    if min(len(ax), len(ay)) < 2 or not (ax[1] > ax[0] and ay[1] > ay[0]):
+        return False
+    return TILE + 2 * max(_reach(ax, h), _reach(ay, h)) < min(len(ax), len(ay))
+
+
+def _kde_tiled(points: np.ndarray, axes, h: float, tile: int = TILE) -> np.ndarray:
+    """_kde_on_grid in 2D, points grouped by the tile of the grid they fall in: each group adds
+    its factors' product to the cells within reach of the tile only."""
+    (ax, ay), out = axes, np.zeros((len(axes[0]), len(axes[1])))
+    cell = [(ax[-1] - ax[0]) / (len(ax) - 1), (ay[-1] - ay[0]) / (len(ay) - 1)]
+    reach = [_reach(ax, h), _reach(ay, h)]
+    # Tile of each point (points off the grid by more than the reach add nothing and are dropped).
+    pos = [(points[:, j] - a[0]) / cell[j] for j, a in enumerate((ax, ay))]
+    near = np.all([(p > -reach[j] - 1) & (p < len(a) + reach[j]) for j, (p, a) in enumerate(zip(pos, (ax, ay)))], 0)
+    pts = points[near]
+    if not len(pts):
+        return out
+    tiles = np.stack([np.floor(p[near] / tile).astype(np.int64) for p in pos], 1)
+    order = np.lexsort((tiles[:, 1], tiles[:, 0]))
+    pts, tiles = pts[order], tiles[order]
+    starts = np.flatnonzero(np.r_[True, np.any(tiles[1:] != tiles[:-1], axis=1)])
+    for lo, hi in zip(starts, np.r_[starts[1:], len(pts)]):
+        (tx, ty), group = tiles[lo], pts[lo:hi]
+        rows = slice(max(tx * tile - reach[0], 0), min((tx + 1) * tile + reach[0] + 1, len(ax)))
+        cols = slice(max(ty * tile - reach[1], 0), min((ty + 1) * tile + reach[1] + 1, len(ay)))
+        if rows.start >= rows.stop or cols.start >= cols.stop:
+            continue
+        out[rows, cols] += _factors(group[:, 0], ax[rows], h).T @ _factors(group[:, 1], ay[cols], h)
+    return out
 
 
 def kde_kl_bhattacharyya(data: np.ndarray, generated: np.ndarray, bandwidth: float = 0.01,
