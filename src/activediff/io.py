@@ -7,6 +7,7 @@ into place, so a killed job never leaves a half-written output behind.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import logging
 import os
@@ -27,17 +28,23 @@ class InputError(ValueError):
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds.
+
+    The temporary files of earlier writes of `path` that were killed (SIGKILL skips the cleanup
+    below) are removed once this write has succeeded, so a killed and rerun job leaves exactly the
+    files of an uninterrupted one (one job writes a given path, so none of them is in use)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes),
-                               dir=path.parent)
+    prefix, suffix = f".{path.name}.", ".tmp" + "".join(path.suffixes)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp
         os.replace(tmp, path)
+        for leftover in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+            leftover.unlink(missing_ok=True)
     finally:
         if tmp.exists():
             tmp.unlink()
