@@ -22,12 +22,13 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 stamp=.venv/.activediff-setup
-if [ ! -f "$stamp" ] || [ envs/requirements.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Python packages (envs/requirements.txt)"
+if [ ! -f "$stamp" ] || [ envs/requirements.txt -nt "$stamp" ] || [ envs/constraints.txt -nt "$stamp" ] \
+   || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing Python packages (envs/requirements.txt, versions from envs/constraints.txt)"
   # Some machines' pip configuration lists extra local indexes that may be absent; pip warns
   # once per package about them. Drop those lines, keep everything else (set -o pipefail keeps
   # pip's exit status).
-  .venv/bin/pip install -q --disable-pip-version-check -r envs/requirements.txt 2>&1 \
+  .venv/bin/pip install -q --disable-pip-version-check -r envs/requirements.txt -c envs/constraints.txt 2>&1 \
     | { grep -v "^WARNING: Location '.*' is ignored" || true; }
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e . 2>&1 \
     | { grep -v "^WARNING: Location '.*' is ignored" || true; }

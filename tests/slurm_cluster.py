@@ -32,6 +32,7 @@ CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "scancel", "srun")
 DEBIAN_PACKAGES = "slurmctld slurmd slurm-client munge"
 # slurmd wants one existing file per GPU; with TaskPlugin=task/none nothing is done with them.
 PLACEHOLDER_GPU_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/urandom")
+URGENT_NICE = -10  # munged and slurmctld: ahead of the jobs (nice 0) for the CPU
 
 
 
@@ -117,7 +118,8 @@ class SlurmCluster:
             self._write_conf()
             self.env["SLURM_CONF"] = str(self.conf)
             self._write_srun_wrapper()
-            self._spawn("slurmctld", [self.tools["slurmctld"], "-D", "-c", "-f", str(self.conf)])
+            self._spawn("slurmctld", [self.tools["slurmctld"], "-D", "-c", "-f", str(self.conf)],
+                        urgent=True)
             self._wait_for(lambda: self._run("scontrol", "ping").stdout.count("UP") > 0,
                            timeout, "slurmctld to answer 'scontrol ping'")
             self._spawn("slurmd", [self.tools["slurmd"], "-D", "-N", "localhost",
@@ -145,7 +147,7 @@ class SlurmCluster:
             f"--key-file={key}", f"--log-file={self.munge_dir / 'munged.log'}",
             f"--pid-file={self.munge_dir / 'munged.pid'}",
             f"--seed-file={self.munge_dir / 'munged.seed'}"],
-            user=munge.pw_uid, group=munge.pw_gid)
+            user=munge.pw_uid, group=munge.pw_gid, urgent=True)
         self._wait_for(self.munge_socket.exists, 20, "munged to create its socket")
 
     def _write_conf(self) -> None:
@@ -208,31 +210,30 @@ class SlurmCluster:
         wrapper = bin_dir / "srun"
         wrapper.write_text(f'#!/bin/sh\nSLURM_CONF="{self.conf}" exec "{self.tools["srun"]}" "$@"\n')
         wrapper.chmod(0o755)
-        path = [str(bin_dir)] + [self._without_sacct(Path(d)) for d in self.env.get("PATH", "").split(os.pathsep) if d]
-        self.env["PATH"] = os.pathsep.join(path)
-
-    def _without_sacct(self, folder: Path) -> str:
-        """`folder`, or where it holds sacct, a folder of links to all of its entries but sacct.
-
-        This cluster has no accounting database, so sacct only says "accounting storage is
-        disabled". snakemake-executor-plugin-slurm nevertheless switches its status checks from
-        squeue to sacct for a cycle whenever `scontrol show config` takes over 10 s (a loaded
-        2-core machine) and `which sacct` finds it; it then never learned that jobs had finished
-        and the run hung (CI, 2026-12-02). A cluster without accounting has no sacct on its PATH."""
-        if not (folder / "sacct").exists():
-            return str(folder)
-        shadow = self.root / "path" / folder.as_posix().strip("/").replace("/", "_")
-        shadow.mkdir(parents=True, exist_ok=True)
-        for entry in folder.iterdir():
-            if entry.name != "sacct" and not (shadow / entry.name).exists():
-                (shadow / entry.name).symlink_to(entry)
-        return str(shadow)
+        self.env["PATH"] = os.pathsep.join([str(bin_dir), self.env.get("PATH", "")])
 
     # ---------------------------------------------------------------- helpers
-    def _spawn(self, name: str, argv: list[str], **kwargs) -> None:
+    def _spawn(self, name: str, argv: list[str], user: int | None = None,
+               group: int | None = None, urgent: bool = False) -> None:
+        """Start a daemon in the foreground; `urgent` ones run at nice URGENT_NICE.
+
+        The control plane (munged, slurmctld) must answer while the node's jobs and the local
+        run beside them keep both cores busy: the slurm plugin takes `scontrol show config`
+        running past 10 s for a cluster without MinJobAge and switches its status checks to
+        sacct, which has no database here. The niceness is set before the daemon starts its
+        threads (they inherit it), then the user is dropped, so munged runs as munge."""
+        def start() -> None:
+            if urgent:
+                os.nice(URGENT_NICE)
+            if group is not None:
+                os.setgroups([])
+                os.setgid(group)
+            if user is not None:
+                os.setuid(user)
         log = open(self.root / f"{name}.out", "w")
         self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=self.env, **kwargs)
+                                            stdin=subprocess.DEVNULL, env=self.env,
+                                            preexec_fn=start)
 
     def _run(self, tool: str, *args: str, check: bool = False) -> subprocess.CompletedProcess:
         return subprocess.run([self.tools[tool], *args], env=self.env, capture_output=True,

@@ -94,7 +94,12 @@ def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
         returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         end_process(proc)
-        pytest.fail(f"the SLURM run ran past {SLURM_RUN_TIMEOUT} s:\n{output.read_text()[-6000:]}")
+        log = output.read_text()
+        queue = subprocess.run(["squeue", "-t", "all"], env=slurm_cluster.env,
+                               capture_output=True, text=True, timeout=30).stdout
+        pytest.fail(f"the SLURM run ran past {SLURM_RUN_TIMEOUT} s "
+                    f"({log.count('Falling back to')} status checks fell back to sacct); "
+                    f"squeue:\n{queue[-3000:]}\n{log[-6000:]}")
     except BaseException:
         end_process(proc)
         raise
