@@ -4,7 +4,7 @@ points, and block-bootstrap error bars of a correlated series against the Markov
 import numpy as np
 import pytest
 
-from activediff.alanine.basins import BASIN_NAMES, BASINS, _blocks, basin_labels, basin_populations
+from activediff.alanine.basins import BASIN_NAMES, BASINS, basin_labels, block_ids, basin_populations
 from activediff.io import InputError
 
 
@@ -67,7 +67,7 @@ def test_block_bootstrap_of_a_correlated_series_matches_markov_chain_variance():
 
 def test_blocks_never_cross_segments():
     segment = np.array([0, 0, 0, 0, 0, 1, 1, 1, 0, 0])
-    assert _blocks(segment, 2).tolist() == [0, 0, 1, 1, 2, 3, 3, 4, 5, 5]
+    assert block_ids(segment, 2).tolist() == [0, 0, 1, 1, 2, 3, 3, 4, 5, 5]
 
 
 def test_same_seed_same_table_and_bad_inputs():

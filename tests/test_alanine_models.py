@@ -255,8 +255,21 @@ def test_test_run_alanine_model_outputs(test_run_dir):
     models = table[table["source"] != "data"]
     assert (models["n_seeds"] == len(seeds)).all() and (models["n_points"] == len(seeds) * n).all()
     assert np.isfinite(models["stderr"]).all() and (models["stderr"] >= 0).all()
+    # The beta/P_II dip: a contrast per model where the data show a dip, else one line saying why.
+    separation = pd.read_csv(test_run_dir / "results/metrics/alanine/separation_by_seed.csv")
+    summary = pd.read_csv(test_run_dir / "results/metrics/alanine_separation.csv").set_index("source")
+    assert summary.loc["data"].notna().all() and (summary.loc["data", "contrast"] <= 1)
     claims = pd.read_csv(test_run_dir / "results/fidelity.csv")
-    assert (claims["figure"] == "fig3a").sum() == 3  # active and CLD vs passive, and the basin separation
+    fig3a = claims[claims["figure"] == "fig3a"]
+    dip_rows = fig3a[fig3a["claim"].str.contains("separates beta and P_II")]
+    if separation.empty:
+        assert summary.index.tolist() == ["data"] and summary.loc["data", "error_from"].startswith("no dip")
+        assert len(dip_rows) == 1 and dip_rows["verdict"].iloc[0] == "not measured here"
+    else:
+        assert len(separation) == 3 * len(seeds) and separation["contrast"].between(0, 1).all()
+        assert summary.index.tolist() == ["data", "passive", "active", "cld"]
+        assert len(dip_rows) == 2  # active and CLD against passive
+    assert len(fig3a) == 2 + len(dip_rows)  # basin populations: active and CLD vs passive
     for ext in ("png", "pdf"):
         assert (test_run_dir / f"results/figures/fig3a.{ext}").stat().st_size > 10_000
 
@@ -277,7 +290,8 @@ def test_config_change_reruns_only_its_dependents(test_run_dir, dry_run_jobs, ch
         models["chart"] = "plain"
     counts = dry_run_jobs(test_run_dir, *MODEL_TARGETS, override=cfg)
     n_models = 3 * len(cfg["training"]["seeds"])
-    expected = {"sample_alanine": n_models, "alanine_model_basins": 1, "fidelity_alanine": 1, "fig3a": 1}
+    expected = {"sample_alanine": n_models, "alanine_model_basins": 1, "alanine_separation": 1,
+                "fidelity_alanine": 1, "fig3a": 1}
     if change == "chart":
         expected |= {"alanine_chart": 1, "train_mlp": 3}  # one job per process trains every seed
     assert counts == expected

@@ -10,6 +10,7 @@
 localrules:
     alanine_chart,
     alanine_model_basins,
+    alanine_separation,
     fidelity_alanine,
     fig3a,
 
@@ -90,10 +91,42 @@ rule alanine_model_basins:
         "../scripts/alanine_model_basins.py"
 
 
+rule alanine_separation:
+    input:
+        dihedrals="results/alanine/dihedrals.npz",
+        samples=alanine_model_files("samples"),
+    output:
+        by_seed="results/metrics/alanine/separation_by_seed.csv",
+        summary=report(
+            "results/metrics/alanine_separation.csv",
+            caption="../report/alanine_separation.rst",
+            category="Alanine dipeptide",
+            labels={"table": "beta/P_II dip contrast, data vs models"},
+        ),
+    params:
+        models=[(sde, seed) for sde in config["alanine"]["models"]["sdes"] for seed in training_seeds()],
+        sdes=config["alanine"]["models"]["sdes"],
+        bin_deg=config["alanine"]["models"]["dip_bin_deg"],
+        block_ps=config["alanine"]["bootstrap_block_ps"],
+        n_bootstrap=config["alanine"]["bootstrap_samples"],
+        seed=derive_seed(config["seed"], "alanine", "separation", "data"),
+    log:
+        "logs/alanine_separation/all.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        f"{ENVS}/plot.yaml"
+    script:
+        "../scripts/alanine_separation.py"
+
+
 rule fidelity_alanine:
     input:
         data="results/alanine/basins_data.csv",
         by_seed="results/metrics/alanine/by_seed.csv",
+        separation="results/metrics/alanine/separation_by_seed.csv",
+        separation_summary="results/metrics/alanine_separation.csv",
     output:
         "results/fidelity/alanine.csv",
     params:

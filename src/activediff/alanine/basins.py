@@ -56,7 +56,7 @@ def basin_labels(phi: np.ndarray, psi: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _blocks(segment: np.ndarray, block_length: int) -> np.ndarray:
+def block_ids(segment: np.ndarray, block_length: int) -> np.ndarray:
     """Block id of each point: runs of `block_length` consecutive points within one segment
     (a segment is a maximal run of equal `segment` values)."""
     run = np.r_[0, np.cumsum(np.diff(segment) != 0)]
@@ -81,7 +81,7 @@ def basin_populations(phi: np.ndarray, psi: np.ndarray, *, block_length: int = 1
     segment = np.zeros(labels.size, dtype=np.int64) if segment is None else np.asarray(segment)
     if segment.shape != labels.shape:
         raise InputError(f"segment has shape {segment.shape}, expected {labels.shape}")
-    block = _blocks(segment, int(block_length))
+    block = block_ids(segment, int(block_length))
     n_blocks = int(block.max()) + 1
     n_basins = len(BASIN_NAMES)
     # counts[b, k]: points of block b in basin k

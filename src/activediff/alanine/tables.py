@@ -76,26 +76,42 @@ def total_variation(by_seed: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     return by_seed.assign(tv=diff).groupby(["sde", "seed"], as_index=False)["tv"].sum()
 
 
-def fidelity_rows(data: pd.DataFrame, by_seed: pd.DataFrame, sdes, settings: ClaimSettings) -> list[dict]:
+def fidelity_rows(data: pd.DataFrame, by_seed: pd.DataFrame, sdes, settings: ClaimSettings,
+                  separation: pd.DataFrame | None = None, data_contrast: float | None = None,
+                  no_dip: str = "") -> list[dict]:
     """Fig 3a: the active (and CLD) models put their samples into the MD basins closer to the data
     than the passive ones, gap = TV(passive) - TV(other) > 0 (superiority), paired over training
-    seeds (a seed's models share their data batches; dof = seeds - 1). The paper's second
-    statement, beta and P_II separated more clearly, needs a density-dip measurable this stage
-    does not compute yet: its row says so."""
+    seeds (a seed's models share their data batches; dof = seeds - 1); and they separate beta from
+    P_II as the data do: gap = |D(passive) - D(data)| - |D(other) - D(data)| > 0 for the dip
+    contrast D of alanine.separation (`separation`: its per-model table; `data_contrast`: the
+    data's D; `no_dip` says why there is none, e.g. the data show no dip)."""
     tv = total_variation(by_seed, data).pivot(index="seed", columns="sde", values="tv")
+    rows = _paired_rows(tv, sdes, settings, "reproduces the Ramachandran landscape better than passive",
+                        "basin populations", "TV(passive) - TV({other}), TV = 1/2 sum_basins |p - p_data|")
+    claim = "separates beta and P_II as clearly as the data, closer than passive"
+    if separation is None or data_contrast is None:
+        rows.append(unmeasured_row(f"Active {claim}", "fig3a", no_dip or "no dip contrast computed"))
+        return rows
+    distance = separation.assign(d=(separation["contrast"] - data_contrast).abs()).pivot(
+        index="seed", columns="sde", values="d")
+    rows += _paired_rows(distance, sdes, settings, claim,
+                         f"beta/P_II dip contrast, data D = {data_contrast:.3g}",
+                         "|D(passive) - D(data)| - |D({other}) - D(data)|, D = dip density / lower peak")
+    return rows
+
+
+def _paired_rows(per_seed: pd.DataFrame, sdes, settings: ClaimSettings, claim: str, what: str,
+                 quantity: str) -> list[dict]:
+    """passive minus each other process of a per-seed distance table (index seed, columns sde)."""
     rows = []
-    for other in [s for s in sdes if s != "passive" and s in tv.columns]:
-        if "passive" not in tv.columns:
+    for other in [s for s in sdes if s != "passive" and s in per_seed.columns]:
+        if "passive" not in per_seed.columns:
             break
-        gap = (tv["passive"] - tv[other]).dropna()
-        claim = f"{SOURCE_LABELS[other]} reproduces the Ramachandran landscape better than passive"
+        gap = (per_seed["passive"] - per_seed[other]).dropna()
+        label = f"{SOURCE_LABELS[other]} {claim}"
         if len(gap) < 2:
-            rows.append(unmeasured_row(claim, "fig3a", f"{len(gap)} training seed(s): an error bar needs two"))
+            rows.append(unmeasured_row(label, "fig3a", f"{len(gap)} training seed(s): an error bar needs two"))
             continue
-        rows.append(superiority_row(claim, "fig3a", f"alanine dipeptide, {len(gap)} seeds, basin populations",
-                                    f"TV(passive) - TV({other}), TV = 1/2 sum_basins |p - p_data|",
-                                    from_replicates(gap), settings))
-    rows.append(unmeasured_row("active separates beta and P_II more clearly than passive", "fig3a",
-                               "needs the density dip between the two basins against the data's; not computed "
-                               "by this pipeline yet"))
+        rows.append(superiority_row(label, "fig3a", f"alanine dipeptide, {len(gap)} seeds, {what}",
+                                    quantity.format(other=other), from_replicates(gap), settings))
     return rows
