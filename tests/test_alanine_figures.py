@@ -1,5 +1,5 @@
 """Fig 3a (Ramachandran panels of the MD data and the models) from small constructed angles and a
-basin table in the layout of alanine.tables.summarise_basins."""
+basin table in the layout of alanine.tables.summarise_basins, and its beta/P_II dip figure."""
 
 import matplotlib
 
@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import QuadMesh
 
+from activediff.alanine import separation as sep
 from activediff.alanine.basins import BASIN_NAMES
-from activediff.alanine.figures import fig3a
+from activediff.alanine.figures import fig3a, fig3a_separation
 
 from conftest import checked_figure
 
@@ -42,3 +43,26 @@ def test_fig3a_draws_one_panel_per_source_on_one_colour_scale(tmp_path):
     assert len(texts) == 4 and all("25.0 ± 2.0%" in t for t in texts)  # each basin's population +- error
     assert panels[0].get_ylabel() and not panels[1].get_ylabel()
     assert fig.axes[3].get_ylabel() == r"density (deg$^{-2}$)"
+
+
+def test_separation_figure_marks_the_data_bins_and_reports_each_contrast(tmp_path):
+    edges = sep.bin_edges(10.0)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    data = sep.band_density(*PANELS["data"], 10.0)
+    models = {sde: [sep.band_density(*angles(800, seed), 10.0) for seed in (3, 4)] for sde in ("passive", "active")}
+    where = dict(beta_phi=-155.0, p_ii_phi=-75.0, dip_phi=-115.0, bin_deg=10.0)
+    summary = pd.DataFrame([dict(source="data", contrast=0.1, stderr=0.02, **where),
+                            dict(source="passive", contrast=0.5, stderr=0.05, **where),
+                            dict(source="active", contrast=0.15, stderr=0.03, **where)])
+    fig = checked_figure(lambda: fig3a_separation(centres, data, models, summary), 1, tmp_path)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1 + 2 * 3 + 3                  # data, 2 x (2 seeds + mean), 3 markers
+    assert [line.get_xdata()[0] for line in ax.lines[-3:]] == [-155.0, -75.0, -115.0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["MD data: D = 0.10 $\\pm$ 0.02", "Passive (2 seeds): D = 0.50 $\\pm$ 0.05",
+                      "Active (2 seeds): D = 0.15 $\\pm$ 0.03"]
+    np.testing.assert_allclose(ax.lines[3].get_ydata(), np.mean(models["passive"], axis=0))
+    # Without a dip in the data: no markers, the reason as the title.
+    no_dip = pd.DataFrame([dict(source="data", contrast=1.0, stderr=0.0, error_from="no dip: too few frames")])
+    fig = checked_figure(lambda: fig3a_separation(centres, data, models, no_dip), 1, tmp_path)
+    assert fig.axes[0].get_title() == "no dip: too few frames" and len(fig.axes[0].lines) == 7

@@ -13,6 +13,7 @@ localrules:
     alanine_separation,
     fidelity_alanine,
     fig3a,
+    fig3a_separation,
 
 
 rule alanine_chart:
@@ -166,3 +167,29 @@ rule fig3a:
         f"{ENVS}/plot.yaml"
     script:
         "../scripts/alanine_fig3a.py"
+
+
+rule fig3a_separation:
+    input:
+        dihedrals="results/alanine/dihedrals.npz",
+        summary="results/metrics/alanine_separation.csv",
+        samples=alanine_model_files("samples"),
+    output:
+        report(
+            "results/figures/fig3a_separation.png",
+            caption="../report/fig3a_separation.rst",
+            category="Alanine dipeptide",
+            labels={"figure": "fig3a_separation", "content": "beta/P_II dip along phi, data vs models"},
+        ),
+    params:
+        samples={sde: alanine_model_files("samples", [sde]) for sde in config["alanine"]["models"]["sdes"]},
+        bin_deg=config["alanine"]["models"]["dip_bin_deg"],
+    log:
+        "logs/fig3a_separation/all.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        f"{ENVS}/plot.yaml"
+    script:
+        "../scripts/alanine_fig3a_separation.py"

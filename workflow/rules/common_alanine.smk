@@ -137,5 +137,5 @@ def alanine_models_enabled():
 def alanine_model_targets():
     if not alanine_models_enabled():
         return []
-    return ["results/figures/fig3a.png", "results/metrics/alanine_basins.csv",
+    return ["results/figures/fig3a.png", "results/figures/fig3a_separation.png", "results/metrics/alanine_basins.csv",
             "results/metrics/alanine_separation.csv", "results/fidelity/alanine.csv"]

@@ -58,6 +58,8 @@ SOURCES = [
     ("ising_models.cutoff", OURS, "'cutoff of ___' stripped; the fork used sign, later the batch mean (26eb46e)"),
     ("ising_models.sampling.denoise", FORK, "image configs: denoising on"),
     ("alanine.production_ps", V1, "appendix A5: 1 us production (amber03, TIP3P); laptop scale here"),
+    ("alanine.models.dip_bin_deg", OURS, "the paper judges the beta/P_II separation by eye; the dip contrast "
+                                         "reads phi bins of this width at the data's two peaks and dip"),
     ("claims.kl_margin", OURS, "the paper states 'comparable' without a margin; 0.25 nats ~ 3 SE of the floor"),
     ("claims.large_dt_physical", OURS, "the paper's 'large' step sizes are stripped"),
     ("claims.ising_margin", OURS, "the paper states 'comparable' without a margin"),
