@@ -21,7 +21,7 @@ Two test processes (`StationaryProcess`):
     advanced with its exact Gaussian transition (no discretisation error), score -Sigma^{-1} u.
 
 Randomness: chain/sample i draws its initial state and every step's noise from its own streams
-(seed, i, 0) and (seed, i, 1), so results do not depend on how chains are batched. Errors: chains
+(Philox sub-streams 0 and 1 of (seed, i)), so results do not depend on how chains are batched. Errors: chains
 are independent blocks; standard errors are jackknife (leave one chain out) estimates.
 Everything is float64.
 """
@@ -34,6 +34,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from activediff.diffusion import philox
 from activediff.diffusion.linalg import cholesky
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn, pushforward
 from activediff.diffusion.sde import LinearSDE, Passive
@@ -114,7 +115,8 @@ def exact_response(sde: LinearSDE, times: np.ndarray) -> np.ndarray:
 # -- noise and simulation ------------------------------------------------------------------------
 
 def _initial_normals(seed: int, indices, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    draws = np.stack([np.random.default_rng([seed, int(i), 0]).standard_normal(dim + 1) for i in indices])
+    """Chain i's initial draws: sub-stream 0 of its Philox stream (seed, i)."""
+    draws = philox.normals(seed, np.asarray(indices), dim + 1, stream=0)
     return draws[:, 0], draws[:, 1:]
 
 
@@ -129,12 +131,12 @@ def simulate(process: StationaryProcess, u0: torch.Tensor, seed: int, indices, n
     """Run chains from u0 ((copies * N, dim), copy-major: rows c*N + i share chain i's noise) for
     n_steps steps; returns the states every record_every steps, including the start:
     (copies * N, n_steps // record_every + 1, dim)."""
-    indices = list(indices)
-    gens = [np.random.default_rng([seed, int(i), 1]) for i in indices]
+    indices = np.asarray(list(indices))
     out, u, done = [u0.to(F64)], u0.to(F64), 0
-    while done < n_steps:
+    while done < n_steps:   # chain i's step noise: sub-stream 1 of its stream, block after block
         m = min(block, n_steps - done)
-        z = torch.as_tensor(np.stack([g.standard_normal((m, process.dim)) for g in gens], 1))  # (m, N, dim)
+        z = philox.normals(seed, indices, m * process.dim, stream=1, first=done * process.dim)
+        z = torch.as_tensor(np.ascontiguousarray(z.reshape(len(indices), m, process.dim).transpose(1, 0, 2)))
         z = z.repeat(1, copies, 1)
         for k in range(m):
             u = process.step(u, z[k])

@@ -1,7 +1,8 @@
 """Samplers as pure functions of their inputs (EDM style): no hidden state, no global RNG.
 
 Randomness enters only through `sample_noise`, which gives every generated sample its own
-stream (seeded by (seed, sample index)), so a sample does not depend on the batch it was drawn in.
+counter-based stream (Philox keyed by (seed, sample index)), so a sample does not depend on the
+batch it was drawn in, and all streams of a batch are drawn at once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from activediff.diffusion import philox
 from activediff.diffusion.sde import LinearSDE
 
 ScoreFn = Callable[[torch.Tensor, float], torch.Tensor]
@@ -56,16 +58,14 @@ def steps_for(dt: float, t_max: float) -> int:
 
 def sample_noise(seed: int, indices, shape: tuple[int, ...], n_steps: int):
     """Standard normal prior noise (N, *shape) and step noise (n_steps, N, *shape) for the samples
-    with the given global indices; sample i always gets the same numbers, whatever the batch."""
+    with the given global indices; sample i always gets the same numbers, whatever the batch: its
+    Philox stream (seed, i) (diffusion.philox), the prior first, then step after step."""
     indices = np.asarray(indices)
     size = int(np.prod(shape))
-    prior = np.empty((len(indices), size))
-    steps = np.empty((n_steps, len(indices), size))
-    for row, i in enumerate(indices):
-        rng = np.random.default_rng([seed, int(i)])
-        draw = rng.standard_normal((n_steps + 1, size))
-        prior[row], steps[:, row] = draw[0], draw[1:]
-    return prior.reshape((len(indices),) + shape), steps.reshape((n_steps, len(indices)) + shape)
+    draws = philox.normals(seed, indices, (n_steps + 1) * size).reshape(len(indices), n_steps + 1, size)
+    prior = draws[:, 0].reshape((len(indices),) + shape)
+    steps = np.ascontiguousarray(draws[:, 1:].transpose(1, 0, 2)).reshape((n_steps, len(indices)) + shape)
+    return prior, steps
 
 
 def euler_maruyama(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor, step_noise: torch.Tensor,
