@@ -62,17 +62,19 @@ def test_peaks_dip_and_contrast_from_known_counts():
     rho = sep.band_density(*placed(full), BIN)
     bins = sep.dip_bins(rho, BIN)
     assert CENTRES[bins.dip] == -115.0
-    assert sep.contrast(rho, bins) == pytest.approx(5 / 30)           # dip / lower peak
+    assert sep.contrast(rho, bins) == pytest.approx(5 / 35)           # dip / (dip + lower peak)
 
 
 def test_contrast_conventions():
     bins = sep.DipBins(beta=2, p_ii=10, dip=6)
     rho = np.zeros(18)
-    assert sep.contrast(rho, bins) == 1.0                               # nothing: not separated
+    assert sep.contrast(rho, bins) == 0.5                               # nothing: flat
     rho[[2, 10]] = 1.0, 0.5
     assert sep.contrast(rho, bins) == 0.0                               # empty dip
-    rho[6] = 2.0
-    assert sep.contrast(rho, bins) == 1.0                               # no dip: capped at 1
+    rho[6] = 0.5
+    assert sep.contrast(rho, bins) == 0.5                               # dip as full as the lower peak
+    rho[6] = 1.5
+    assert sep.contrast(rho, bins) == 0.75                              # no peak: above 1/2, still ordered
     rho[10] = 0.0
     assert sep.contrast(rho, bins) == 1.0                               # a basin missing
 
@@ -168,3 +170,20 @@ def test_summary_rows():
     assert row["stderr"] == pytest.approx(active.std(ddof=1) / np.sqrt(3))
     one = sep.summarise(0.2, boot, by_seed.query("seed == 0"), bins, BIN, ["passive"])
     assert np.isinf(one.set_index("source").loc["passive", "stderr"])
+
+
+def test_peaks_are_local_maxima_not_the_shoulder_of_the_other_basin():
+    # P_II's peak at -75 spills over phi = -90 (fuller at -95 than beta's own peak at -145).
+    counts = {-175.0: 6, -165.0: 6, -155.0: 9, -145.0: 21, -135.0: 14, -125.0: 14, -115.0: 11,
+              -105.0: 18, -95.0: 35, -85.0: 53, -75.0: 66, -65.0: 51, -55.0: 28}
+    rho = sep.band_density(*placed(counts), BIN)
+    bins = sep.dip_bins(rho, BIN)
+    assert (CENTRES[bins.beta], CENTRES[bins.p_ii], CENTRES[bins.dip]) == (-145.0, -75.0, -115.0)
+    assert sep.contrast(rho, bins) == pytest.approx(11 / 32)
+    # One broad basin: no beta peak of its own, so no dip to compare with.
+    broad = {c: 10 + int(60 - abs(c + 75)) for c in CENTRES if c > -140}
+    assert sep.dip_bins(sep.band_density(*placed(broad), BIN), BIN) is None
+    # A P_II plateau as low as everything between it and beta: nothing between is lower than both.
+    shelf = {-155.0: 10, -145.0: 50, -135.0: 45, -125.0: 40, -115.0: 35, -105.0: 33, -95.0: 31,
+             -85.0: 30, -75.0: 30, -65.0: 10}
+    assert sep.dip_bins(sep.band_density(*placed(shelf), BIN), BIN) is None

@@ -18,7 +18,7 @@ if bins is None:
            f"({len(data['phi'])} frames)")
     log.warning("%s: no dip contrast", why)
     by_seed = pd.DataFrame(columns=["sde", "seed", "contrast", "rho_beta", "rho_p_ii", "rho_dip", "n_points"])
-    summary = pd.DataFrame([dict(source="data", contrast=1.0, stderr=0.0, error_from=f"no dip: {why}", n=1,
+    summary = pd.DataFrame([dict(source="data", contrast=0.5, stderr=0.0, error_from=f"no dip: {why}", n=1,
                                  distance_to_data=0.0, distance_stderr=0.0)], columns=sep.SUMMARY_COLUMNS[:7])
 else:
     block = frame_block_length(data["time_ps"], data["segment"], p.block_ps)

@@ -5,15 +5,18 @@ activediff.alanine.basins) and differ in phi (beta below -90 degrees, P_II above
 inside that band, with phi in [-180, 0) cut into bins of `bin_deg`:
 
     rho(bin)  = points in the band and the bin / (all points * bin_deg)      (per degree)
-    peaks     = the data's fullest bin of each basin (beta: phi < -90; P_II: phi >= -90)
-    dip       = the data's emptiest bin strictly between the two peaks
-    contrast  = min(1, rho(dip) / min(rho(beta peak), rho(P_II peak)))         (0/0 -> 1)
+    peaks     = the data's highest local maximum on each side of phi = -90 (beta below, P_II
+                above; the fullest bin of a side can be the shoulder of the other basin's peak)
+    dip       = the data's emptiest bin strictly between the two peaks (lower than both)
+    contrast  = rho(dip) / (rho(dip) + min(rho(beta peak), rho(P_II peak)))     (0/0 -> 1/2)
 
 The three bins are fixed once from the data and every set (data, each model) is read at them, so
 a model is not credited for a dip somewhere else. Contrast 0 is two basins with nothing between,
-1 no dip at all (or a basin missing). A model reproduces the separation when its contrast is the
-data's: the claim compares |contrast - contrast(data)| of passive and active per training seed.
-The data's own error is a block bootstrap over time, like its basin populations.
+1/2 a flat profile (the dip as full as the lower peak), above 1/2 no peak where the data have one
+(1: a basin missing); unlike dip / peak it stays bounded and keeps ordering models that have no
+dip at all. A model reproduces the separation when its contrast is the data's: the claim
+compares |contrast - contrast(data)| of passive and active per training seed. The data's own
+error is a block bootstrap over time, like its basin populations.
 """
 
 from __future__ import annotations
@@ -71,27 +74,39 @@ def band_density(phi: np.ndarray, psi: np.ndarray, bin_deg: float) -> np.ndarray
     return np.bincount(which[which >= 0], minlength=n_bins) / (which.size * bin_deg)
 
 
+def local_maxima(density: np.ndarray) -> np.ndarray:
+    """Bins higher than the bin to their right and at least as high as the one to their left
+    (one neighbour at the ends of [-180, 0)): the first bin of a plateau counts once."""
+    left = np.r_[-np.inf, density[:-1]]
+    right = np.r_[density[1:], -np.inf]
+    return np.flatnonzero((density >= left) & (density > right) & (density > 0))
+
+
 def dip_bins(data_density: np.ndarray, bin_deg: float) -> DipBins | None:
-    """The data's beta peak, P_II peak and the emptiest bin between them; None when the data do
-    not show two peaks with a bin between (too few frames, or a basin never visited)."""
+    """The data's beta peak and P_II peak (the highest local maximum on each side of phi = -90)
+    and the emptiest bin between them; None when the data show no such pair of peaks with a bin
+    between that is lower than both (too few frames, a basin never visited, or no dip)."""
     centers = 0.5 * (bin_edges(bin_deg)[:-1] + bin_edges(bin_deg)[1:])
-    beta_side = np.flatnonzero(centers < BOUNDARY_PHI)
-    p_ii_side = np.flatnonzero(centers >= BOUNDARY_PHI)
+    peaks = local_maxima(data_density)
+    beta_side, p_ii_side = peaks[centers[peaks] < BOUNDARY_PHI], peaks[centers[peaks] >= BOUNDARY_PHI]
+    if beta_side.size == 0 or p_ii_side.size == 0:
+        return None
     beta = int(beta_side[np.argmax(data_density[beta_side])])
     p_ii = int(p_ii_side[np.argmax(data_density[p_ii_side])])
-    if data_density[beta] == 0 or data_density[p_ii] == 0 or p_ii - beta < 2:
+    if p_ii - beta < 2:
         return None
     between = np.arange(beta + 1, p_ii)
     dip = int(between[np.argmin(data_density[between])])
+    if data_density[dip] >= min(data_density[beta], data_density[p_ii]):
+        return None
     return DipBins(beta, p_ii, dip)
 
 
 def contrast(density: np.ndarray, bins: DipBins) -> float:
-    """min(1, rho(dip) / min(rho(peaks))), with 0/0 -> 1 (nothing there: not separated)."""
+    """rho(dip) / (rho(dip) + min(rho(peaks))), with 0/0 -> 1/2 (nothing there: flat)."""
     low_peak = min(density[bins.beta], density[bins.p_ii])
-    if low_peak == 0:
-        return 1.0
-    return float(min(1.0, density[bins.dip] / low_peak))
+    total = density[bins.dip] + low_peak
+    return 0.5 if total == 0 else float(density[bins.dip] / total)
 
 
 def data_contrast_bootstrap(phi, psi, segment, block_length: int, bins: DipBins, bin_deg: float,

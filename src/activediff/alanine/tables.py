@@ -96,7 +96,7 @@ def fidelity_rows(data: pd.DataFrame, by_seed: pd.DataFrame, sdes, settings: Cla
         index="seed", columns="sde", values="d")
     rows += _paired_rows(distance, sdes, settings, claim,
                          f"beta/P_II dip contrast, data D = {data_contrast:.3g}",
-                         "|D(passive) - D(data)| - |D({other}) - D(data)|, D = dip density / lower peak")
+                         "|D(passive) - D(data)| - |D({other}) - D(data)|, D = dip / (dip + lower peak)")
     return rows
 
 
