@@ -14,7 +14,7 @@ data = load_npz(snakemake.input.dihedrals, ("phi", "psi", "time_ps", "segment"))
 rho = sep.band_density(data["phi"], data["psi"], p.bin_deg)
 bins = sep.dip_bins(rho, p.bin_deg)
 if bins is None:
-    why = (f"the MD data show no beta and P_II peak with a bin between them at {p.bin_deg} degree bins "
+    why = (f"the MD data show no beta and P_II peaks with a lower bin between them at {p.bin_deg} degree bins "
            f"({len(data['phi'])} frames)")
     log.warning("%s: no dip contrast", why)
     by_seed = pd.DataFrame(columns=["sde", "seed", "contrast", "rho_beta", "rho_p_ii", "rho_dip", "n_points"])

@@ -130,6 +130,11 @@ def data_contrast_bootstrap(phi, psi, segment, block_length: int, bins: DipBins,
     return out
 
 
+def _stderr(values: np.ndarray) -> float:
+    """Standard error of the mean over seeds; inf for one seed (no error bar)."""
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("inf")
+
+
 SUMMARY_COLUMNS = ["source", "contrast", "stderr", "error_from", "n", "distance_to_data",
                    "distance_stderr", "beta_phi", "p_ii_phi", "dip_phi", "bin_deg"]
 
@@ -162,8 +167,7 @@ def summarise(data_contrast: float, data_boot: np.ndarray, by_seed, bins: DipBin
         values = by_seed.loc[by_seed["sde"] == sde, "contrast"].to_numpy(np.float64)
         distance = np.abs(values - data_contrast)
         n = len(values)
-        se = (lambda v: float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else float("inf"))
-        rows.append(dict(source=sde, contrast=float(values.mean()), stderr=se(values),
+        rows.append(dict(source=sde, contrast=float(values.mean()), stderr=_stderr(values),
                          error_from="training seeds" if n > 1 else "one seed: no error bar", n=n,
-                         distance_to_data=float(distance.mean()), distance_stderr=se(distance), **where))
+                         distance_to_data=float(distance.mean()), distance_stderr=_stderr(distance), **where))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
