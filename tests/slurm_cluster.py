@@ -172,6 +172,12 @@ class SlurmCluster:
             "SelectTypeParameters=CR_Core_Memory",
             "DefMemPerCPU=1024",        # without it a job with no --mem takes the whole node
             "MinJobAge=3600",           # squeue keeps finished jobs: the plugin's squeue status
+            # Patient RPCs: with the jobs and a local run on both cores, slurmd and the clients
+            # (sbatch, sshare, squeue) answer late; the defaults (10 s, 2 s) made CI see "Socket
+            # timed out", "Nodes localhost not responding" and failed submissions.
+            "MessageTimeout=60",
+            "TCPTimeout=15",
+            "SlurmdTimeout=600",
             "ReturnToService=2",
             "SchedulerType=sched/backfill",
             "AccountingStorageType=accounting_storage/none",
