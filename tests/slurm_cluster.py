@@ -172,12 +172,6 @@ class SlurmCluster:
             "SelectTypeParameters=CR_Core_Memory",
             "DefMemPerCPU=1024",        # without it a job with no --mem takes the whole node
             "MinJobAge=3600",           # squeue keeps finished jobs: the plugin's squeue status
-            # Patient RPCs: with the jobs and a local run on both cores, slurmd and the clients
-            # (sbatch, sshare, squeue) answer late; the defaults (10 s, 2 s) made CI see "Socket
-            # timed out", "Nodes localhost not responding" and failed submissions.
-            "MessageTimeout=60",
-            "TCPTimeout=15",
-            "SlurmdTimeout=600",
             "ReturnToService=2",
             "SchedulerType=sched/backfill",
             "AccountingStorageType=accounting_storage/none",
@@ -216,29 +210,9 @@ class SlurmCluster:
         wrapper = bin_dir / "srun"
         wrapper.write_text(f'#!/bin/sh\nSLURM_CONF="{self.conf}" exec "{self.tools["srun"]}" "$@"\n')
         wrapper.chmod(0o755)
-        path = [str(bin_dir)] + [self._without_sacct(Path(d)) for d in self.env.get("PATH", "").split(os.pathsep) if d]
-        self.env["PATH"] = os.pathsep.join(path)
-
-    def _without_sacct(self, folder: Path) -> str:
-        """`folder`, or where it holds sacct, a folder of links to all of its entries but sacct.
-
-        This cluster has no accounting database, so sacct only fails ("accounting storage is
-        disabled"). snakemake-executor-plugin-slurm (2.8) switches a status check from squeue
-        to sacct whenever `scontrol show config` fails or runs past 10 s and `which sacct`
-        finds it, and a status check whose query fails drops every active job from its watch
-        (check_active_jobs yields them only when the query returned), so Snakemake then waits
-        forever for jobs SLURM has finished: CI hung twice (2026-12-02, once with 2 fallbacks
-        and all jobs COMPLETED in squeue). Without sacct the plugin stays on squeue. The plugin
-        also runs sacct to guess an account when a job names none (slurm-no-account is not
-        consulted), so the test profile names one (tests/test_slurm.py)."""
-        if not (folder / "sacct").exists():
-            return str(folder)
-        shadow = self.root / "path" / folder.as_posix().strip("/").replace("/", "_")
-        shadow.mkdir(parents=True, exist_ok=True)
-        for entry in folder.iterdir():
-            if entry.name != "sacct" and not (shadow / entry.name).exists():
-                (shadow / entry.name).symlink_to(entry)
-        return str(shadow)
+        # sacct stays on PATH although it only fails here: the slurm plugin runs it to guess an
+        # account at every submission and crashes where it is missing (CI, 2026-12-02).
+        self.env["PATH"] = os.pathsep.join([str(bin_dir), self.env.get("PATH", "")])
 
     # ---------------------------------------------------------------- helpers
     def _spawn(self, name: str, argv: list[str], user: int | None = None,
