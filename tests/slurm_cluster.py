@@ -210,15 +210,6 @@ class SlurmCluster:
         wrapper = bin_dir / "srun"
         wrapper.write_text(f'#!/bin/sh\nSLURM_CONF="{self.conf}" exec "{self.tools["srun"]}" "$@"\n')
         wrapper.chmod(0o755)
-        # `scontrol show config` retried on failure: the slurm plugin reads MinJobAge with it before
-        # every status check, and one failure during the burst of job start-ups sends that check to
-        # sacct, which fails here, and the plugin then loses every running job (CI hung, 2026-12-02).
-        retry = bin_dir / "scontrol"
-        retry.write_text(
-            f'#!/bin/sh\nfor attempt in 1 2 3 4 5; do\n'
-            f'  SLURM_CONF="{self.conf}" "{self.tools["scontrol"]}" "$@" && exit 0\n'
-            f'  sleep 1\ndone\nexit 1\n')
-        retry.chmod(0o755)
         # sacct stays on PATH although it only fails here: the slurm plugin runs it to guess an
         # account at every submission and crashes where it is missing (CI, 2026-12-02).
         self.env["PATH"] = os.pathsep.join([str(bin_dir), self.env.get("PATH", "")])
