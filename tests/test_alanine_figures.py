@@ -46,8 +46,7 @@ def test_fig3a_draws_one_panel_per_source_on_one_colour_scale(tmp_path):
 
 
 def test_separation_figure_marks_the_data_bins_and_reports_each_contrast(tmp_path):
-    edges = sep.bin_edges(10.0)
-    centres = 0.5 * (edges[:-1] + edges[1:])
+    centres = sep.bin_centres(10.0)
     data = sep.band_density(*PANELS["data"], 10.0)
     models = {sde: [sep.band_density(*angles(800, seed), 10.0) for seed in (3, 4)] for sde in ("passive", "active")}
     where = dict(beta_phi=-155.0, p_ii_phi=-75.0, dip_phi=-115.0, bin_deg=10.0)

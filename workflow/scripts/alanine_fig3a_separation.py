@@ -10,9 +10,8 @@ from activediff.evaluation.plotting import save_figure  # noqa: E402
 from activediff.io import load_npz  # noqa: E402
 
 p = snakemake.params
-edges = sep.bin_edges(p.bin_deg)
 data = load_npz(snakemake.input.dihedrals, ("phi", "psi"))
 models = {sde: [sep.band_density(*(load_npz(f, ("phi", "psi"))[k] for k in ("phi", "psi")), p.bin_deg)
                 for f in files] for sde, files in p.samples.items()}
-save_figure(fig3a_separation(0.5 * (edges[:-1] + edges[1:]), sep.band_density(data["phi"], data["psi"], p.bin_deg),
+save_figure(fig3a_separation(sep.bin_centres(p.bin_deg), sep.band_density(data["phi"], data["psi"], p.bin_deg),
                              models, pd.read_csv(snakemake.input.summary)), snakemake.output[0])

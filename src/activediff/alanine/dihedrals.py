@@ -207,20 +207,21 @@ def md_basin_populations(dihedrals_path: str | os.PathLike, *, block_ps: float,
     from activediff.io import load_npz
 
     table = load_npz(dihedrals_path, ("phi", "psi", "time_ps", "segment"))
-    block_length = frame_block_length(table["time_ps"], table["segment"], block_ps)
+    block_length, spacing = _frame_blocks(table["time_ps"], table["segment"], block_ps)
     result = basin_populations(table["phi"], table["psi"], block_length=block_length,
                                segment=table["segment"], n_bootstrap=n_bootstrap, seed=seed)
-    result["block_ps"] = block_length * _frame_spacing(table["time_ps"], table["segment"], block_ps)
+    result["block_ps"] = block_length * spacing
     return result
 
 
-def _frame_spacing(time_ps: np.ndarray, segment: np.ndarray, default: float) -> float:
-    """Median time between consecutive frames of one run (`default` with no such pair)."""
+def _frame_blocks(time_ps: np.ndarray, segment: np.ndarray, block_ps: float) -> tuple[int, float]:
+    """Bootstrap blocks of `block_ps` in frames (at least 1), and the median time between
+    consecutive frames of one run they are counted in (`block_ps` with no such pair)."""
     spacing = np.diff(time_ps)[np.diff(segment) == 0]
-    return float(np.median(spacing)) if spacing.size else default
+    spacing = float(np.median(spacing)) if spacing.size else block_ps
+    return (max(1, int(round(block_ps / spacing))) if spacing > 0 else 1), spacing
 
 
 def frame_block_length(time_ps: np.ndarray, segment: np.ndarray, block_ps: float) -> int:
     """Bootstrap blocks of `block_ps` in frames, from the median frame spacing (at least 1)."""
-    spacing = _frame_spacing(time_ps, segment, block_ps)
-    return max(1, int(round(block_ps / spacing))) if spacing > 0 else 1
+    return _frame_blocks(time_ps, segment, block_ps)[0]

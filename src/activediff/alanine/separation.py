@@ -51,6 +51,12 @@ def bin_edges(bin_deg: float) -> np.ndarray:
     return np.linspace(-180.0, 0.0, int(round(n)) + 1)
 
 
+def bin_centres(bin_deg: float) -> np.ndarray:
+    """Centres of the phi bins of [-180, 0)."""
+    edges = bin_edges(bin_deg)
+    return 0.5 * (edges[:-1] + edges[1:])
+
+
 def band_bins(phi: np.ndarray, psi: np.ndarray, bin_deg: float) -> np.ndarray:
     """Index of each point's phi bin of [-180, 0) when it lies in the beta/P_II psi band, else -1."""
     phi, psi = wrap_degrees(phi), wrap_degrees(psi)
@@ -86,7 +92,7 @@ def dip_bins(data_density: np.ndarray, bin_deg: float) -> DipBins | None:
     """The data's beta peak and P_II peak (the highest local maximum on each side of phi = -90)
     and the emptiest bin between them; None when the data show no such pair of peaks with a bin
     between that is lower than both (too few frames, a basin never visited, or no dip)."""
-    centers = 0.5 * (bin_edges(bin_deg)[:-1] + bin_edges(bin_deg)[1:])
+    centers = bin_centres(bin_deg)
     peaks = local_maxima(data_density)
     beta_side, p_ii_side = peaks[centers[peaks] < BOUNDARY_PHI], peaks[centers[peaks] >= BOUNDARY_PHI]
     if beta_side.size == 0 or p_ii_side.size == 0:
@@ -157,7 +163,7 @@ def summarise(data_contrast: float, data_boot: np.ndarray, by_seed, bins: DipBin
     """Data row (error: block bootstrap) and one row per process (mean over training seeds,
     error over seeds; one seed has no error bar: inf). distance_to_data = mean |contrast_s -
     contrast(data)| over seeds, the claim's quantity."""
-    centers = 0.5 * (bin_edges(bin_deg)[:-1] + bin_edges(bin_deg)[1:])
+    centers = bin_centres(bin_deg)
     where = dict(beta_phi=centers[bins.beta], p_ii_phi=centers[bins.p_ii], dip_phi=centers[bins.dip],
                  bin_deg=bin_deg)
     rows = [dict(source="data", contrast=data_contrast, stderr=float(data_boot.std(ddof=1)),
