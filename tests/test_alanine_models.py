@@ -179,6 +179,9 @@ def test_summary_recovers_known_populations_with_calibrated_errors():
     assert list(table["source"].unique()) == ["data", "passive", "active", "cld"]
     assert len(table) == 4 * len(BASIN_NAMES)
     assert list(table["basin"][:len(BASIN_NAMES)]) == list(BASIN_NAMES)
+    assert table.notna().all().all()  # no blank cells: the data row has n_seeds 0 and zero differences
+    one_seed = summarise_basins(data, by_seed_table(["passive"], 1, 500, rng)).query("source == 'passive'")
+    assert np.isinf(one_seed["stderr_seeds"]).all() and np.isfinite(one_seed["stderr"]).all()
     for source, sub in table.groupby("source"):
         assert sub["population"].sum() == pytest.approx(1.0)
     models = table[table["source"] != "data"].copy()

@@ -10,7 +10,9 @@ Over the S seeds of a process:
 where b_s is seed s's bootstrap error. var_s(p_s) holds both the spread between trained models and
 the sampling noise; with a handful of seeds it can fall below the sampling noise by chance, which
 the mean bootstrap variance then floors (both parts are reported as stderr_seeds and
-stderr_sampling). The data row is the MD block bootstrap (results/alanine/basins_data.csv).
+stderr_sampling; stderr_seeds is inf for one seed, whose spread is unmeasured). The data row is
+the MD block bootstrap (results/alanine/basins_data.csv), with n_seeds 0, stderr_seeds 0 and its
+differences from itself 0, so the table has no blank cells.
 
 Method minus data: the models are trained on exactly these frames, so `z` compares a method with
 the populations of its training frames, using the method's error only (diff_stderr); the data's
@@ -48,10 +50,13 @@ def summarise_basins(data: pd.DataFrame, by_seed: pd.DataFrame) -> pd.DataFrame:
     _check_basins(data, "data basin table")
     _check_basins(by_seed, "per-model basin table")
     reference = data.set_index("basin")["population"]
-    rows = [dict(source="data", basin=b, population=reference[b], stderr=data.set_index("basin").loc[b, "stderr"],
-                 stderr_seeds=np.nan, stderr_sampling=data.set_index("basin").loc[b, "stderr"], n_seeds=np.nan,
-                 n_points=int(data["n_points"].iloc[0]) if "n_points" in data else np.nan,
-                 diff_vs_data=np.nan, diff_stderr=np.nan, z=np.nan) for b in BASIN_NAMES]
+    if "n_points" not in data:
+        raise InputError("data basin table: missing column 'n_points'")
+    errors = data.set_index("basin")["stderr"]
+    # The data row: no seeds (n_seeds 0, no seed spread), compared with itself (differences 0).
+    rows = [dict(source="data", basin=b, population=reference[b], stderr=errors[b], stderr_seeds=0.0,
+                 stderr_sampling=errors[b], n_seeds=0, n_points=int(data["n_points"].iloc[0]),
+                 diff_vs_data=0.0, diff_stderr=0.0, z=0.0) for b in BASIN_NAMES]
     sdes = [s for s in SOURCES if s in set(by_seed["sde"])]
     for sde in sdes:
         sub = by_seed[by_seed["sde"] == sde]
@@ -59,14 +64,23 @@ def summarise_basins(data: pd.DataFrame, by_seed: pd.DataFrame) -> pd.DataFrame:
             cell = sub[sub["basin"] == b]
             p, boot = cell["population"].to_numpy(float), cell["stderr"].to_numpy(float)
             s = len(p)
-            between = p.var(ddof=1) if s > 1 else np.nan
+            between = p.var(ddof=1) if s > 1 else 0.0
             within = float(np.mean(boot**2))
-            se = np.sqrt(max(np.nan_to_num(between), within) / s)
+            se = np.sqrt(max(between, within) / s)
             diff = p.mean() - reference[b]
-            rows.append(dict(source=sde, basin=b, population=p.mean(), stderr=se, stderr_seeds=np.sqrt(between / s),
+            rows.append(dict(source=sde, basin=b, population=p.mean(), stderr=se,
+                             stderr_seeds=np.sqrt(between / s) if s > 1 else np.inf,
                              stderr_sampling=np.sqrt(within / s), n_seeds=s, n_points=int(cell["n_points"].sum()),
-                             diff_vs_data=diff, diff_stderr=se, z=diff / se if se > 0 else np.nan))
+                             diff_vs_data=diff, diff_stderr=se, z=_z(diff, se)))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _z(diff: float, se: float) -> float:
+    """diff / se; with no error at all (a basin no sample and no frame visits), 0 for no
+    difference and +-inf for a difference the errors cannot cover."""
+    if se > 0:
+        return diff / se
+    return 0.0 if diff == 0 else float(np.copysign(np.inf, diff))
 
 
 def total_variation(by_seed: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
