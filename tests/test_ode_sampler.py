@@ -71,6 +71,30 @@ def test_each_sample_takes_solve_ivp_rk45_steps(name):
     assert torch.all(result.n_score_evals == 2 + 6 * (result.n_steps + result.n_rejected))
 
 
+@pytest.mark.parametrize("name", ["passive", "active", "cld"])
+def test_shared_steps_are_solve_ivp_on_the_flattened_batch(name):
+    """step_control="shared" is the authors' solver: solve_ivp(RK45) on the whole batch as one
+    flattened vector (torchdiffeq's scipy_solver), the same evaluations for every sample, and a
+    sample's result depends on its batch."""
+    sde = make_sde(name)
+    fn = mixture_score_fn(diamond_mixture(), sde)
+    u0 = prior_draws(sde, 6, 3)
+    shared = probability_flow_ode(sde, fn, u0, sde.t_max, EPS, RTOL, ATOL, step_control="shared")
+
+    def rhs(t, y):
+        u = torch.from_numpy(y).reshape(u0.shape)
+        tt = torch.full((u0.shape[0],), t, dtype=torch.float64)
+        return sde.probability_flow_drift(u, tt, fn(u, tt)).reshape(-1).numpy()
+
+    sol = solve_ivp(rhs, (sde.t_max, EPS), u0.reshape(-1).numpy(), method="RK45", rtol=RTOL, atol=ATOL)
+    assert torch.all(shared.n_score_evals == sol.nfev)
+    np.testing.assert_allclose(shared.u.reshape(-1).numpy(), sol.y[:, -1], rtol=1e-10, atol=1e-10)
+    alone = probability_flow_ode(sde, fn, u0[:1], sde.t_max, EPS, RTOL, ATOL, step_control="shared")
+    assert not torch.equal(alone.u[0], shared.u[0])
+    with pytest.raises(ValueError, match="step_control must be one of"):
+        probability_flow_ode(sde, fn, u0, sde.t_max, EPS, step_control="global")
+
+
 def test_results_do_not_depend_on_the_batch():
     sde = make_sde("active")
     fn = mixture_score_fn(multigaussian_mixture(), sde)

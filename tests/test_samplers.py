@@ -110,3 +110,6 @@ def test_sampling_settings_refuse_inconsistent_conventions():
         SamplingSettings(grid="authors_analytic", eps=1e-3)
     with pytest.raises(ValueError, match="unknown key"):
         SamplingSettings.from_config({"eps": 1e-3, "denoise": False, "sampling_eps": 1e-3})
+    assert SamplingSettings(step_control="shared").label == "authors_nn, eps 0.001, shared ODE steps"
+    with pytest.raises(ValueError, match="step_control must be one of"):
+        SamplingSettings.from_config({"denoise": False, "step_control": "batch"})

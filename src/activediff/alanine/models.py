@@ -155,7 +155,8 @@ def sample_dihedrals(model, chart: DihedralChart, n_samples: int, seed: int, set
     raw chart coordinates x (n, 2) and the score evaluations per sample."""
     s = settings
     x, evals = probability_flow_samples(model.sde, model, (2,), n_samples, seed, s.eps, s.rtol, s.atol,
-                                        denoise=s.denoise, batch_size=s.batch_size, device=device)
+                                        denoise=s.denoise, batch_size=s.batch_size, device=device,
+                                        step_control=s.step_control)
     if not np.all(np.isfinite(x)):
         raise FloatingPointError(f"{int((~np.isfinite(x)).any(axis=1).sum())} generated samples are not finite")
     phi, psi = chart.from_chart(x)

@@ -8,6 +8,13 @@ exactly the step sequence scipy.integrate.solve_ivp(method="RK45") takes on that
 (same tableau, error norm, initial step and step-size controller), while the score is evaluated on
 the whole batch at once. The score function is therefore called with per-sample times:
 score_fn(u, t) with t a float64 tensor of shape (batch,) (a float for the final denoising step).
+
+`step_control="shared"` is the authors' solver instead: the batch is one system, flattened, with one
+time, one step size and scipy's RMS error norm over all of its components (what torchdiffeq's
+scipy_solver does), so each sample's result depends on the batch it is integrated with (the same
+batch_size still gives the same bytes). The norm is an average over the batch, so a sample with a
+large local error can be carried by the others: fewer evaluations, looser per-sample control
+(benchmarks/ode_step_control.py measures both against a tight reference).
 """
 
 from __future__ import annotations
@@ -38,9 +45,18 @@ class FlowResult(NamedTuple):
     n_rejected: torch.Tensor  # rejected step attempts per sample
 
 
+#: Step-size control: each sample its own system (per_sample), or the whole batch one (shared).
+STEP_CONTROLS = ("per_sample", "shared")
+
+
 def _rms(x: torch.Tensor) -> torch.Tensor:
     """Per-sample RMS norm over all components (scipy's norm, one value per sample)."""
     return x.flatten(1).pow(2).mean(1).sqrt()
+
+
+def _batch_rms(x: torch.Tensor) -> torch.Tensor:
+    """scipy's RMS norm of the whole batch as one flattened vector, repeated for every sample."""
+    return x.pow(2).mean().sqrt().expand(x.shape[0])
 
 
 def _per_sample(v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -69,11 +85,15 @@ def _combine(weights, stages):
 
 def probability_flow_ode(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor, t_start: float, t_end: float,
                          rtol: float = 1e-5, atol: float = 1e-5, denoise: bool = False,
-                         max_steps: int = 100_000) -> FlowResult:
-    """Integrate the probability-flow ODE from t_start down to t_end (< t_start), each sample with
-    its own adaptive RK45 step; optionally a final drift-only denoising step of size t_end."""
+                         max_steps: int = 100_000, step_control: str = "per_sample") -> FlowResult:
+    """Integrate the probability-flow ODE from t_start down to t_end (< t_start) with adaptive RK45
+    steps, per sample or shared by the batch (STEP_CONTROLS); optionally a final drift-only
+    denoising step of size t_end."""
     if not t_end < t_start:
         raise ValueError(f"probability_flow_ode integrates downwards: need t_end < t_start, got {t_end}, {t_start}")
+    if step_control not in STEP_CONTROLS:
+        raise ValueError(f"probability_flow_ode: step_control must be one of {STEP_CONTROLS}, got {step_control!r}")
+    norm = _rms if step_control == "per_sample" else _batch_rms
 
     def rhs(u, t):
         return sde.probability_flow_drift(u, t, score_fn(u, t))
@@ -88,10 +108,10 @@ def probability_flow_ode(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor
 
     # Initial step (Hairer-Norsett-Wanner II.4, as scipy's select_initial_step), per sample.
     scale = atol + y.abs() * rtol
-    d0, d1 = _rms(y / scale), _rms(f / scale)
+    d0, d1 = norm(y / scale), norm(f / scale)
     h0 = torch.where((d0 < 1e-5) | (d1 < 1e-5), torch.full_like(d0, 1e-6), 0.01 * d0 / d1).clamp(max=length)
     f1 = rhs(y - _per_sample(h0, y) * f, t - h0)
-    d2 = _rms((f1 - f) / scale) / h0
+    d2 = norm((f1 - f) / scale) / h0
     h1 = torch.where((d1 <= 1e-15) & (d2 <= 1e-15), torch.clamp(h0 * 1e-3, min=1e-6),
                      (0.01 / torch.maximum(d1, d2)) ** (1 / 5))
     h_abs = torch.minimum(torch.minimum(100 * h0, h1), torch.full_like(h0, length))
@@ -118,7 +138,7 @@ def probability_flow_ode(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor
         y_new = yi + hs * _combine(_B, stages)
         stages.append(rhs(y_new, ti + h))
         scale = atol + torch.maximum(yi.abs(), y_new.abs()) * rtol
-        err = _rms(_combine(_E, stages) * hs / scale)
+        err = norm(_combine(_E, stages) * hs / scale)
         _require_finite(err, ti, "in a step", idx)
         accept = err < 1
         grow = torch.where(err == 0, torch.full_like(err, MAX_FACTOR),
@@ -145,14 +165,17 @@ def probability_flow_ode(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor
 
 def probability_flow_samples(sde: LinearSDE, score_fn: ScoreFn, coord_shape: tuple[int, ...], n_samples: int,
                              seed: int, eps: float, rtol: float = 1e-5, atol: float = 1e-5, denoise: bool = False,
-                             batch_size: int = 2048, first_index: int = 0, device=None):
+                             batch_size: int = 2048, first_index: int = 0, device=None,
+                             step_control: str = "per_sample"):
     """n_samples from the stationary prior (per-sample seeds, as reverse_em_samples) pushed through
     the probability-flow ODE from t_max to eps. Returns (x channel (n_samples, *coord_shape) as
-    float64 numpy, score evaluations per sample (n_samples,) int64 numpy)."""
+    float64 numpy, score evaluations per sample (n_samples,) int64 numpy). With step_control
+    "shared" the result depends on batch_size (the batch is one system)."""
     evals = []
 
     def run(u0, _noise):
-        result = probability_flow_ode(sde, score_fn, u0, sde.t_max, eps, rtol, atol, denoise)
+        result = probability_flow_ode(sde, score_fn, u0, sde.t_max, eps, rtol, atol, denoise,
+                                      step_control=step_control)
         evals.append(result.n_score_evals.cpu().numpy())
         return result.u
 

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
+from activediff.diffusion.ode_sampler import STEP_CONTROLS
 from activediff.diffusion.samplers import GRIDS
 
 
@@ -24,7 +25,10 @@ class SamplingSettings:
     eps: the forward time at which reverse integration stops (the authors' sampling_eps).
     denoise: a final drift-only step from eps to 0 returning the mean (the Ising protocol).
     rtol, atol: tolerances of the adaptive probability-flow ODE (ignored by fixed-step samplers).
-    batch_size: samples integrated at once; results do not depend on it (per-sample seeds).
+    batch_size: samples integrated at once; results do not depend on it (per-sample seeds), except
+      with step_control "shared".
+    step_control: the ODE's step-size control, one of ode_sampler.STEP_CONTROLS: per_sample (each
+      sample its own steps) or shared (the authors' solver: one step for the batch).
     """
 
     grid: str = "authors_nn"
@@ -33,12 +37,14 @@ class SamplingSettings:
     rtol: float = 1e-5
     atol: float = 1e-5
     batch_size: int = 2048
+    step_control: str = "per_sample"
 
     @property
     def label(self) -> str:
         """Short text of the convention for tables and figure titles."""
         return (f"{self.grid}" + (f", eps {self.eps:g}" if self.grid != "authors_analytic" else "")
-                + (", denoised" if self.denoise else ""))
+                + (", denoised" if self.denoise else "")
+                + (", shared ODE steps" if self.step_control == "shared" else ""))
 
     def __post_init__(self):
         if not (self.eps >= 0 and self.rtol > 0 and self.atol > 0):
@@ -48,6 +54,8 @@ class SamplingSettings:
         if self.grid == "authors_analytic" and (self.eps != 0 or self.denoise):
             raise ValueError(f"sampling: grid authors_analytic has no eps and no final denoising; set eps: 0 "
                              f"and denoise: false (got eps={self.eps}, denoise={self.denoise})")
+        if self.step_control not in STEP_CONTROLS:
+            raise ValueError(f"sampling.step_control must be one of {STEP_CONTROLS}, got {self.step_control!r}")
         if int(self.batch_size) != self.batch_size or self.batch_size < 1:
             raise ValueError(f"sampling.batch_size must be a positive integer, got {self.batch_size!r}")
 

@@ -99,7 +99,7 @@ def generate_lattices(model, n_samples: int, seed: int, settings: SamplingSettin
     L, s = tuple(model.net.state_shape[1:]), settings
     with torch.no_grad():
         x, nfe = probability_flow_samples(model.sde, model, L, n_samples, seed, s.eps, s.rtol, s.atol, s.denoise,
-                                          s.batch_size, device=device)
+                                          s.batch_size, device=device, step_control=s.step_control)
     stats = {"x_mean": float(np.mean(x)), "x_std": float(np.std(x)), "x_abs_mean": float(np.mean(np.abs(x)))}
     return discretize(x, cutoff, derive_seed(seed, "discretize")), nfe, stats
 

@@ -48,7 +48,8 @@ def sample_one(model, sampler: str, dt_phys: float, coord_shape, n_samples: int,
     sde, s = model.sde, settings
     if sampler == "learned_ode":
         x, nfe = probability_flow_samples(sde, model, coord_shape, n_samples, seed, s.eps, s.rtol, s.atol,
-                                          denoise=s.denoise, batch_size=s.batch_size, device=device)
+                                          denoise=s.denoise, batch_size=s.batch_size, device=device,
+                                          step_control=s.step_control)
         return dict(x=x, score_evals=float(nfe.mean()), dt=0.0, em_amplification=float("nan"))
     fixed_step = {"learned_em": reverse_em_samples, "learned_split": splitting_samples}
     if sampler not in fixed_step:
