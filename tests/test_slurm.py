@@ -37,6 +37,7 @@ SLURM_RUN_TIMEOUT = 1800  # seconds, for the SLURM run and the local run beside 
 # train_ising and sample_ising on the GPU).
 SLURM_TARGETS = ("results/figures/figA4.png", "results/samples/ising_T2/passive/seed0.npz")
 
+
 def slurm_profile() -> dict:
     return yaml.safe_load((REPO / PROFILE).read_text())
 
