@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -37,6 +35,9 @@ import numpy as np  # noqa: E402
 from activediff.evaluation.metrics import kde_kl_bhattacharyya  # noqa: E402
 from activediff.io import write_json  # noqa: E402
 from activediff.toy import data as toy  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_info  # noqa: E402
 
 FUNCTIONS = ("filter_outliers", "calculate_metrics")
 # Run by --authors-python: their two functions (source given in argv[1]) on data and generated
@@ -98,17 +99,6 @@ def theirs(python: str, functions: Path, data_path: Path, gen_path: Path, calls:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def machine_info() -> dict:
-    cpu = platform.processor()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu_model": cpu, "cpu_count": os.cpu_count(), "threads": 1, "numpy": np.__version__,
-            "python": platform.python_version(), "load_average_at_start": list(os.getloadavg()),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--authors", required=True, help="checkout of alamda/active-noise-SGM")
@@ -119,7 +109,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", default="benchmarks/results/kde_metric_cpu.json")
     args = parser.parse_args(argv)
-    info = machine_info()
+    info = machine_info(threads=1, numpy=np.__version__)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         functions = Path(tmp) / "functions.py"
