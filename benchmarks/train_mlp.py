@@ -46,14 +46,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from activediff.devices import resolve_device
-from activediff.diffusion.samplers import euler_maruyama, time_grid
-from activediff.diffusion.sde import make_sde
-from activediff.io import write_json
-from activediff.toy import data as toy
-from activediff.training.ensemble import train_ensemble
-from activediff.training.losses import ScoreMatchingLoss, batch_loss
-from activediff.training.train import HostBatches, TrainSettings, build_score_model, train
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from authors_code import STAND_INS  # noqa: E402
+
+from activediff.devices import resolve_device  # noqa: E402
+from activediff.diffusion.samplers import euler_maruyama, time_grid  # noqa: E402
+from activediff.diffusion.sde import make_sde  # noqa: E402
+from activediff.io import write_json  # noqa: E402
+from activediff.toy import data as toy  # noqa: E402
+from activediff.training.ensemble import train_ensemble  # noqa: E402
+from activediff.training.losses import ScoreMatchingLoss, batch_loss  # noqa: E402
+from activediff.training.train import HostBatches, TrainSettings, build_score_model, train  # noqa: E402
 
 DATA = {"kind": "diamond", "B": 0.5, "std": 0.04}
 SDE = ("active", {"k": 1.0, "tau": 0.25, "Tp": 0.0, "Ta": 1.0, "eta0": "stationary"})
@@ -140,53 +143,9 @@ AUTHORS_PATCHES = {
 }
 AUTHORS_ARGS = ["-cc", "config_toy.txt", "--mode", "train", "--dataset", "diamond", "--sde", "active", "--tau", "0.25",
                 "--weighting", "reweightedv2", "--snapshot_threshold", str(10**9)]
-LAUNCHER = textwrap.dedent('''
-    """Run main.py as __main__; stand-ins for modules toy training imports but never calls."""
-    import importlib.machinery, importlib.util, runpy, sys, types
-
-    def missing(name):
-        try:
-            return importlib.util.find_spec(name) is None
-        except (ImportError, ValueError):
-            return True
-
-    def stub(name, **attrs):
-        mod = types.ModuleType(name)
-        mod.__dict__.update(attrs)
-        mod.__path__ = []
-        mod.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
-        sys.modules[name] = mod
-        parent, _, child = name.rpartition(".")
-        if parent in sys.modules:
-            setattr(sys.modules[parent], child, mod)
-        STUBBED.append(name)
-
-    def unavailable(what):
-        def fail(*args, **kwargs):
-            raise RuntimeError(what + " is a stand-in in this benchmark")
-        return fail
-
-    class NoWriter:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def __getattr__(self, name):
-            return lambda *args, **kwargs: None
-
-    STUBBED = []
-    if missing("torchvision"):
-        stub("torchvision"); stub("torchvision.utils", make_grid=unavailable("make_grid"))
-        stub("torchvision.transforms"); stub("torchvision.datasets")
-    if missing("tensorboard"):
-        import torch.utils
-        stub("torch.utils.tensorboard", SummaryWriter=NoWriter)
-    if missing("sklearn"):
-        stub("sklearn"); stub("sklearn.datasets", make_swiss_roll=unavailable("make_swiss_roll"))
-    if missing("torchdiffeq"):
-        stub("torchdiffeq", odeint=unavailable("odeint"))
-    stub("op", upfirdn2d=unavailable("op.upfirdn2d"), FusedLeakyReLU=unavailable("op.FusedLeakyReLU"),
-         fused_leaky_relu=unavailable("op.fused_leaky_relu"))  # CUDA kernels built at import
+LAUNCHER = STAND_INS + textwrap.dedent('''
     print("stand-ins:", ",".join(STUBBED), file=sys.stderr)
+    import runpy
     sys.argv = sys.argv[1:]
     sys.path[0] = "."
     runpy.run_path(sys.argv[0], run_name="__main__")
