@@ -1,12 +1,15 @@
 """activediff.cost: the price table prints for the default and paper configs; the dry-run parser,
-the training price (seeds x iterations at the recorded ensemble rate) and measured job times."""
+the training price (seeds x iterations at a measured run's or the benchmark's rate), and the record
+of a finished run (CPU time from Snakemake's benchmark files, wall time from its log)."""
 
 import subprocess
 import sys
 
 import pytest
+import yaml
 
-from activediff.cost import REPO, Job, measured_seconds, parse_dry_run, price, stage_of, training_rate
+from activediff.cost import (REPO, load_measured, measured_seconds, parse_dry_run, price, record_run, stage_of,
+                             training_rate)
 
 
 @pytest.mark.parametrize("configfile", [None, "workflow/configs/paper.yaml"])
@@ -20,7 +23,9 @@ def test_cost_table_prints_for_the_default_and_paper_configs(configfile):
     rows = {line.split()[0]: line.split() for line in lines[2:] if line and not line.startswith("declared")}
     assert "total" in rows and float(rows["total"][2]) > 0
     toy = next(line for line in lines if line.startswith("toy training"))
-    assert "train_mlp_cpu.json" in toy  # priced from the recorded benchmark, not the declared runtime
+    assert toy.split()[-1] == "measured"  # priced from the committed record of a default run
+    if configfile is None:  # every rule of the default DAG was measured: nothing priced by its declared runtime
+        assert "declared" not in proc.stdout.split("\nmeasured:")[0]
 
 
 DRY_RUN = """
@@ -53,15 +58,47 @@ def test_parse_and_price():
     assert rows["toy training"]["gpu_hours"] is None
     assert rows["Ising data"]["cpu_hours"] == pytest.approx(26 * 2 / 60)
     gpu = {"rates": {"ensemble_5_model_it_per_s": 9000.0}}
-    rows = {r["stage"]: r for r in price(jobs, config, bench, gpu, measured={"ising_data": 90.0})}
+    record = {"rules": {"ising_data": {"jobs": 2, "cpu_s": 180.0, "wall_s": 200.0},
+                        "train_mlp": {"jobs": 1, "cpu_s": 90.0, "wall_s": 95.0, "model_iterations": 9000}}}
+    rows = {r["stage"]: r for r in price(jobs, config, bench, gpu, measured=record)}
     assert rows["toy training"]["gpu_hours"] == pytest.approx(5 * 9000 / 9000.0 / 3600)
+    assert rows["toy training"]["cpu_hours"] == pytest.approx(5 * 9000 * 90.0 / 9000 / 3600)  # the run's rate
     assert rows["Ising data"]["cpu_hours"] == pytest.approx(90.0 / 3600) and rows["Ising data"]["source"] == "measured"
+    record["rules"]["ising_data"]["cpu_s"] = None  # no benchmark file: the log's wall time
+    rows = {r["stage"]: r for r in price(jobs, config, bench, None, measured=record)}
+    assert rows["Ising data"]["cpu_hours"] == pytest.approx(100.0 / 3600) and rows["Ising data"]["source"] == "log wall"
 
 
-def test_measured_seconds_reads_snakemake_benchmark_files(tmp_path):
+LOG = """Job stats:
+[Mon Dec  7 03:08:59 2026]
+localrule train_mlp:
+    output: results/models/x.pt
+    jobid: 7
+    wildcards: dataset=diamond, sde=active
+[Mon Dec  7 03:09:05 2026]
+rule learned_metrics:
+    jobid: 8
+[Mon Dec  7 03:10:08 2026]
+Finished jobid: 7 (Rule: train_mlp)
+[Mon Dec  7 03:10:10 2026]
+Finished jobid: 8 (Rule: learned_metrics)
+"""
+
+
+def test_record_of_a_finished_run(tmp_path):
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
-    (tmp_path / "learned_sample").mkdir()
-    for i, cpu in enumerate((10.0, 30.0, 20.0)):
-        (tmp_path / "learned_sample" / f"job{i}.tsv").write_text(header + f"12.0\t0:00:12\t1\t1\t1\t1\t0\t0\t90\t{cpu}\n")
-    assert measured_seconds(tmp_path) == {"learned_sample": 20.0}
-    assert measured_seconds(tmp_path / "missing") == {}
+    (tmp_path / "results" / "benchmarks" / "train_mlp").mkdir(parents=True)
+    (tmp_path / "results" / "benchmarks" / "train_mlp" / "diamond_active.tsv").write_text(
+        header + "66.0\t0:01:06\t1\t1\t1\t1\t0\t0\t90\t60.5\n")
+    (tmp_path / ".snakemake" / "log").mkdir(parents=True)
+    (tmp_path / ".snakemake" / "log" / "2026-12-07T030855.snakemake.log").write_text(LOG)
+    (tmp_path / ".snakemake" / "log" / "2026-12-07T050000.snakemake.log").write_text("Nothing to be done.\n")
+    (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())
+    record = record_run(tmp_path)
+    training = yaml.safe_load((REPO / "config.yaml").read_text())["training"]
+    work = len(training["seeds"]) * max(training["checkpoints"])
+    assert record["rules"] == {"train_mlp": {"jobs": 1, "cpu_s": 60.5, "wall_s": 69.0, "model_iterations": work},
+                               "learned_metrics": {"jobs": 1, "cpu_s": None, "wall_s": 65.0}}
+    assert measured_seconds(record) == {"train_mlp": (60.5, "measured"), "learned_metrics": (65.0, "log wall")}
+    assert load_measured(tmp_path)["rules"] == record["rules"]
+    assert load_measured(tmp_path / "missing") == {"rules": {}}

@@ -4,23 +4,32 @@ recorded benchmarks (issue 13 item 4).
     python -m activediff.cost --configfile workflow/configs/paper.yaml
 
 The jobs are those of a from-scratch dry run (`snakemake -n --forceall`, so existing results do not
-hide any). Each job is priced by the best source there is:
+hide any). Each job is priced by the best source there is, from a measured run (--measured: a
+finished run's directory, run with its own config.yaml, or a record of one written by --record;
+default: the committed record of a from-scratch default run,
+benchmarks/results/pipeline_default_cpu.json, written by `--record RUN_DIR`):
 - MLP training (train_mlp, train_extended; one job trains every seed): seeds x iterations at the
-  model-iterations per CPU second of benchmarks/results/train_mlp_cpu.json (the ensemble of the
-  nearest recorded size; the single-model rate for one seed), and per GPU second of
+  CPU seconds per model-iteration that rule took in the measured run ("measured"); without one,
+  at the model-iterations per CPU second of benchmarks/results/train_mlp_cpu.json (the ensemble of
+  the nearest recorded size; the single-model rate for one seed), a loop without the pipeline's
+  checkpoints and logs that runs ~1.5x faster; per GPU second of
   benchmarks/results/gpu_check_cuda.json when a GPU check has been recorded;
-- every other job: the median CPU time of that rule's jobs in Snakemake's benchmark files of an
-  earlier run (--measured, default results/benchmarks/{rule}/*.tsv; source "measured"), which
-  prices another config's jobs at the measured config's per-job cost; failing that, the runtime
-  the job declares to the scheduler (resources.runtime, minutes, times its threads), an upper bound
-  with margin rather than a measurement (source "declared").
+- every other job: the mean CPU time of that rule's jobs in the measured run ("measured", from
+  Snakemake's benchmark files), or, for rules without a benchmark file, their mean wall time in the
+  run's log ("log wall": an upper bound for one-thread jobs). Another config's jobs are priced at
+  the measured config's per-job cost (not scaled by their sample counts); failing all that, the
+  runtime the job declares to the scheduler (resources.runtime, minutes, times its threads), an
+  upper bound with margin rather than a measurement ("declared").
 GPU-hours are given only where a CUDA benchmark records the rate ("n/a" otherwise).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
+import platform
 import re
 import subprocess
 import sys
@@ -28,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from activediff.io import write_json
 
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks" / "results"
@@ -129,51 +140,121 @@ def gpu_training_rate(bench: dict | None) -> float | None:
     return float(ensemble[0]) if ensemble else None
 
 
-def measured_seconds(folder: Path) -> dict[str, float]:
-    """Median CPU seconds per job of each rule in Snakemake benchmark files folder/{rule}/*.tsv."""
-    out = {}
+def _benchmark_cpu(folder: Path) -> dict[str, list[float]]:
+    """CPU seconds of each job in Snakemake benchmark files folder/{rule}/*.tsv, by rule."""
+    out: dict[str, list[float]] = {}
     for rule_dir in sorted(p for p in Path(folder).glob("*") if p.is_dir()):
-        values = []
-        for tsv in rule_dir.glob("*.tsv"):
+        for tsv in sorted(rule_dir.glob("*.tsv")):
             lines = tsv.read_text().splitlines()
             if len(lines) >= 2:
                 row = dict(zip(lines[0].split("\t"), lines[1].split("\t")))
                 try:
-                    values.append(float(row.get("cpu_time", row.get("s"))))
+                    out.setdefault(rule_dir.name, []).append(float(row.get("cpu_time", row.get("s"))))
                 except (TypeError, ValueError):
                     pass
-        if values:
-            out[rule_dir.name] = float(sorted(values)[len(values) // 2])
+    return out
+
+
+def _log_wall(log: Path) -> dict[str, list[float]]:
+    """Wall seconds of each finished job in a Snakemake log (its start and end stamps), by rule."""
+    stamp, rule, started, out = None, None, {}, {}
+    for line in log.read_text(errors="replace").splitlines():
+        if (m := re.fullmatch(r"\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]", line.strip())):
+            stamp = datetime.datetime.strptime(re.sub(" +", " ", m.group(1)), "%a %b %d %H:%M:%S %Y")
+        elif (m := re.match(r"^(?:local)?rule (\w+):", line)):
+            rule = m.group(1)
+        elif (m := re.match(r"^\s+jobid: (\d+)$", line)) and rule:
+            started[m.group(1)], rule = (rule, stamp), None
+        elif (m := re.match(r"^Finished jobid: (\d+)", line)) and m.group(1) in started:
+            name, begin = started.pop(m.group(1))
+            out.setdefault(name, []).append((stamp - begin).total_seconds())
+    return out
+
+
+def record_run(run_dir: Path) -> dict:
+    """What a finished run cost, by rule: jobs, CPU seconds (benchmark files) and wall seconds (the
+    Snakemake log with the most finished jobs), with the training work of the run's config.yaml."""
+    logs = sorted(Path(run_dir).glob(".snakemake/log/*.snakemake.log"))
+    walls = max((_log_wall(log) for log in logs), key=lambda w: sum(map(len, w.values())), default={})
+    cpus = _benchmark_cpu(Path(run_dir) / "results" / "benchmarks")
+    rules = {}
+    for rule in sorted(set(walls) | set(cpus)):
+        jobs = max(len(walls.get(rule, [])), len(cpus.get(rule, [])))
+        rules[rule] = {"jobs": jobs, "cpu_s": sum(cpus[rule]) if rule in cpus else None,
+                       "wall_s": sum(walls[rule]) if rule in walls else None}
+    config = merged_config(None, Path(run_dir))
+    for rule in TRAINING_RULES:
+        if rule in rules:
+            rules[rule]["model_iterations"] = rules[rule]["jobs"] * training_work(config, rule)
+    return {"rules": rules, "run_dir": str(Path(run_dir).resolve())}
+
+
+def training_work(config: dict, rule: str, dataset: str | None = None) -> int:
+    """Model-iterations of one training job: seeds x the last checkpoint of its schedule (the
+    extended one for train_extended and the sets training.extended lists)."""
+    training = config["training"]
+    extended = training.get("extended", {})
+    longer = rule == "train_extended" or dataset in extended.get("datasets", [])
+    schedule = extended["checkpoints"] if longer else training["checkpoints"]
+    return len(training["seeds"]) * max(int(i) for i in schedule)
+
+
+def load_measured(source: str | Path | None) -> dict:
+    """A measured run: a record (JSON, as --record writes) or a run directory read by record_run
+    (of its config.yaml); None: the committed record of a default run."""
+    source = Path(source) if source is not None else BENCHMARKS / "pipeline_default_cpu.json"
+    if source.is_file():
+        return json.loads(source.read_text())
+    return record_run(source) if source.is_dir() else {"rules": {}}
+
+
+def measured_seconds(record: dict) -> dict[str, tuple[float, str]]:
+    """Mean seconds per job of each rule of a measured run, with the source ("measured": CPU time,
+    "log wall": wall time where the rule had no benchmark file)."""
+    out = {}
+    for rule, r in record.get("rules", {}).items():
+        if r.get("jobs") and r.get("cpu_s") is not None:
+            out[rule] = (r["cpu_s"] / r["jobs"], "measured")
+        elif r.get("jobs") and r.get("wall_s") is not None:
+            out[rule] = (r["wall_s"] / r["jobs"], "log wall")
     return out
 
 
 def price(jobs: list[Job], config: dict, cpu_bench: dict | None, gpu_bench: dict | None,
-          measured: dict[str, float] | None = None) -> list[dict]:
-    """One row per stage: jobs, CPU-hours, GPU-hours (None: not measured) and the sources used."""
-    training = config["training"]
-    seeds = len(training["seeds"])
-    extended = set(training.get("extended", {}).get("datasets", []))
+          measured: dict | None = None) -> list[dict]:
+    """One row per stage: jobs, CPU-hours, GPU-hours (None: not measured) and the sources used.
+    `measured` is a run record (load_measured)."""
+    seeds = len(config["training"]["seeds"])
+    per_job = measured_seconds(measured or {})
+    rules = (measured or {}).get("rules", {})
     rows: dict[str, dict] = {}
     gpu_rate = gpu_training_rate(gpu_bench)
     for job in jobs:
         row = rows.setdefault(stage_of(job.rule), {"jobs": 0, "cpu_h": 0.0, "gpu_h": 0.0, "gpu_known": True,
                                                    "sources": set()})
         row["jobs"] += 1
-        rate = training_rate(cpu_bench, seeds) if job.rule in TRAINING_RULES else None
-        if rate:
-            schedule = training["extended"]["checkpoints"] if job.wildcards.get("dataset") in extended \
-                else training["checkpoints"]
-            model_iterations = seeds * max(int(i) for i in schedule)
-            row["cpu_h"] += model_iterations / rate[0] / 3600
-            row["sources"].add(f"train_mlp_cpu.json {rate[1]}")
+        if job.rule in TRAINING_RULES:
+            work = training_work(config, job.rule, job.wildcards.get("dataset"))
+            done = rules.get(job.rule, {})
+            rate = training_rate(cpu_bench, seeds)
+            if done.get("model_iterations") and done.get("cpu_s"):
+                row["cpu_h"] += work * done["cpu_s"] / done["model_iterations"] / 3600
+                row["sources"].add("measured")
+            elif rate:
+                row["cpu_h"] += work / rate[0] / 3600
+                row["sources"].add(f"train_mlp_cpu.json {rate[1]}")
+            else:
+                row["cpu_h"] += job.runtime_min * job.threads / 60
+                row["sources"].add("declared")
             if gpu_rate:
-                row["gpu_h"] += model_iterations / gpu_rate / 3600
+                row["gpu_h"] += work / gpu_rate / 3600
                 row["sources"].add("gpu_check_cuda.json")
             else:
                 row["gpu_known"] = False
-        elif measured and job.rule in measured:
-            row["cpu_h"] += measured[job.rule] / 3600
-            row["sources"].add("measured")
+        elif job.rule in per_job:
+            seconds, source = per_job[job.rule]
+            row["cpu_h"] += seconds / 3600
+            row["sources"].add(source)
             row["gpu_known"] = False
         else:
             row["cpu_h"] += job.runtime_min * job.threads / 60
@@ -192,27 +273,45 @@ def format_table(rows: list[dict], title: str) -> str:
     for r in rows + [total]:
         gpu = "n/a" if r["gpu_hours"] is None else f"{r['gpu_hours']:.3f}"
         lines.append(f"{r['stage']:<22} {r['jobs']:>5} {r['cpu_hours']:>9.3f} {gpu:>7}  {r['source']}")
-    lines.append("declared: the jobs' own runtime resource (an upper bound); measured: median CPU time per job of "
-                 "an earlier run; GPU-h n/a: no CUDA benchmark recorded for that stage")
+    lines.append("measured: CPU time per job (training: per model-iteration) of a measured run; log wall: its wall time "
+                 "per job; declared: the jobs' own runtime resource (an upper bound); GPU-h n/a: no CUDA benchmark "
+                 "recorded for that stage")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m activediff.cost", description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default=None, help="config merged over config.yaml (default: none)")
-    parser.add_argument("--measured", default=str(REPO / "results" / "benchmarks"),
-                        help="Snakemake benchmark files of an earlier run, {rule}/*.tsv (used where present)")
+    parser.add_argument("--measured", default=None,
+                        help="a finished run's directory (run with its config.yaml) or a record of one (default: "
+                             "benchmarks/results/pipeline_default_cpu.json, a from-scratch default run)")
+    parser.add_argument("--record", metavar="RUN_DIR", default=None,
+                        help="write the record of the finished run in RUN_DIR (as JSON, to --out) instead of pricing")
+    parser.add_argument("--out", default=str(BENCHMARKS / "pipeline_default_cpu.json"))
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = parser.parse_args(argv)
+    if args.record:
+        record = record_run(Path(args.record))
+        if not record["rules"]:
+            raise SystemExit(f"{args.record}: no finished jobs found (.snakemake/log, results/benchmarks)")
+        record["machine"] = machine_record()
+        write_json(args.out, record)
+        print(f"wrote {args.out}: {sum(r['jobs'] for r in record['rules'].values())} jobs")
+        return 0
     jobs = dag_jobs(args.configfile)
     rows = price(jobs, merged_config(args.configfile), read_benchmark("train_mlp_cpu.json"),
-                 read_benchmark("gpu_check_cuda.json"), measured_seconds(Path(args.measured)))
+                 read_benchmark("gpu_check_cuda.json"), load_measured(args.measured))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         print(format_table(rows, f"cost of a from-scratch run of {args.configfile or 'config.yaml'} "
                                  f"({len(jobs)} jobs)"))
     return 0
+
+
+def machine_record() -> dict:
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_average": list(os.getloadavg()),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
 if __name__ == "__main__":
