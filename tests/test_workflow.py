@@ -73,6 +73,18 @@ def test_bad_config_fails_naming_the_key(tmp_path):
     assert proc.returncode != 0 and "n_sample" in proc.stdout + proc.stderr
 
 
+def test_extended_schedule_shorter_than_the_main_one_is_refused(tmp_path):
+    """A config that raises training.checkpoints must raise training.extended too (or empty it):
+    otherwise the 'extended' sets silently train less than the others (as paper.yaml once did)."""
+    workdir = copy_workflow(tmp_path / "copy")
+    (workdir / "longer.yaml").write_text(yaml.safe_dump({"training": {"checkpoints": [1000, 100000]}}))
+    proc = run_snakemake(workdir, "-n", "--configfile", "longer.yaml", check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "training.extended.checkpoints (to 20000) end before training.checkpoints" in text
+    paper = yaml.safe_load((REPO / "workflow" / "configs" / "paper.yaml").read_text())["training"]
+    assert paper["extended"]["datasets"] == []  # every set on the 1e6 schedule
+
+
 def test_test_config_runs_end_to_end(test_run_dir):
     test_cfg = yaml.safe_load((test_run_dir / TEST_CONFIG).read_text())
     for fig in ["fig2a", "figA1", "fig2a_metrics", "figA6", "figA8",

@@ -151,8 +151,16 @@ def training_seeds():
 
 
 def extended_datasets():
-    """Datasets trained on the longer schedule training.extended (rule train_extended)."""
-    return list(config["training"]["extended"]["datasets"])
+    """Datasets trained on the longer schedule training.extended (rule train_extended); refuses an
+    "extended" schedule shorter than the main one (a config that raises training.checkpoints, as
+    paper scale does, must raise or empty training.extended too)."""
+    cfg = config["training"]
+    names = list(cfg["extended"]["datasets"])
+    if names and max(cfg["extended"]["checkpoints"]) < max(cfg["checkpoints"]):
+        raise ValueError(f"config: training.extended.checkpoints (to {max(cfg['extended']['checkpoints'])}) end before "
+                         f"training.checkpoints (to {max(cfg['checkpoints'])}): {names} would train less than the other "
+                         "sets; raise training.extended.checkpoints or set training.extended.datasets: []")
+    return names
 
 
 def checkpoint_iterations(dataset=None):
