@@ -64,6 +64,10 @@ def test_parse_and_price():
     assert rows["toy training"]["gpu_hours"] == pytest.approx(5 * 9000 / 9000.0 / 3600)
     assert rows["toy training"]["cpu_hours"] == pytest.approx(5 * 9000 * 90.0 / 9000 / 3600)  # the run's rate
     assert rows["Ising data"]["cpu_hours"] == pytest.approx(90.0 / 3600) and rows["Ising data"]["source"] == "measured"
+    record["rules"]["ising_data"]["work"] = 10000.0  # measured with 10,000 lattices; priced at 25,000
+    rows = {r["stage"]: r for r in price(jobs, dict(config, ising={"n_samples": 25000}), bench, None, measured=record)}
+    assert rows["Ising data"]["cpu_hours"] == pytest.approx(2.5 * 90.0 / 3600)
+    del record["rules"]["ising_data"]["work"]
     record["rules"]["ising_data"]["cpu_s"] = None  # no benchmark file: the log's wall time
     rows = {r["stage"]: r for r in price(jobs, config, bench, None, measured=record)}
     assert rows["Ising data"]["cpu_hours"] == pytest.approx(100.0 / 3600) and rows["Ising data"]["source"] == "log wall"
@@ -95,10 +99,12 @@ def test_record_of_a_finished_run(tmp_path):
     (tmp_path / ".snakemake" / "log" / "2026-12-07T050000.snakemake.log").write_text("Nothing to be done.\n")
     (tmp_path / "config.yaml").write_text((REPO / "config.yaml").read_text())
     record = record_run(tmp_path)
-    training = yaml.safe_load((REPO / "config.yaml").read_text())["training"]
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    training, metrics = config["training"], config["metrics"]
     work = len(training["seeds"]) * max(training["checkpoints"])
     assert record["rules"] == {"train_mlp": {"jobs": 1, "cpu_s": 60.5, "wall_s": 69.0, "model_iterations": work},
-                               "learned_metrics": {"jobs": 1, "cpu_s": None, "wall_s": 65.0}}
+                               "learned_metrics": {"jobs": 1, "cpu_s": None, "wall_s": 65.0,
+                                                   "work": float(metrics["n_eval"] * metrics["n_chunks"])}}
     assert measured_seconds(record) == {"train_mlp": (60.5, "measured"), "learned_metrics": (65.0, "log wall")}
     assert load_measured(tmp_path)["rules"] == record["rules"]
     assert load_measured(tmp_path / "missing") == {"rules": {}}

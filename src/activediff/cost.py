@@ -16,10 +16,11 @@ benchmarks/results/pipeline_default_cpu.json, written by `--record RUN_DIR`):
   benchmarks/results/gpu_check_cuda.json when a GPU check has been recorded;
 - every other job: the mean CPU time of that rule's jobs in the measured run ("measured", from
   Snakemake's benchmark files), or, for rules without a benchmark file, their mean wall time in the
-  run's log ("log wall": an upper bound for one-thread jobs). Another config's jobs are priced at
-  the measured config's per-job cost (not scaled by their sample counts); failing all that, the
-  runtime the job declares to the scheduler (resources.runtime, minutes, times its threads), an
-  upper bound with margin rather than a measurement ("declared").
+  run's log ("log wall": an upper bound for one-thread jobs); another config's jobs at that cost
+  times the ratio of the config values the rule's work grows with (WORK_KEYS: MD picoseconds per
+  job, samples, training iterations, metric points; other rules as measured); failing all that,
+  the runtime the job declares to the scheduler (resources.runtime, minutes, times its threads),
+  an upper bound with margin rather than a measurement ("declared").
 GPU-hours are given only where a CUDA benchmark records the rate ("n/a" otherwise).
 """
 
@@ -43,6 +44,21 @@ from activediff.io import write_json
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks" / "results"
 TRAINING_RULES = ("train_mlp", "train_extended")
+# The config values a job's cost grows with, linearly (their product): a measured per-job cost is
+# scaled by the ratio of the priced config's product to the measured one's.
+WORK_KEYS = {
+    "alanine_production": [("alanine", "chunk_ps")],
+    "alanine_nvt": [("alanine", "nvt_ps")],
+    "alanine_npt": [("alanine", "npt_ps")],
+    "analytic_sample": [("analytic", "n_samples")],
+    "learned_sample": [("learned", "n_samples")],
+    "sample_alanine": [("alanine", "models", "n_samples")],
+    "sample_ising": [("ising_models", "n_samples")],
+    "train_ising": [("ising_models", "training", "checkpoints"), ("ising_models", "training", "batch_size")],
+    "ising_data": [("ising", "n_samples")],
+    "learned_metrics": [("metrics", "n_eval"), ("metrics", "n_chunks")],
+    "sample_metrics": [("metrics", "n_eval"), ("metrics", "n_chunks")],
+}
 STAGES = [  # (stage, rule-name pattern), first match wins
     ("toy training", r"^train_(mlp|extended)$"),
     ("Ising data", r"^ising_(data|validation)"),
@@ -171,6 +187,20 @@ def _log_wall(log: Path) -> dict[str, list[float]]:
     return out
 
 
+def rule_work(config: dict, rule: str) -> float | None:
+    """The product of a rule's WORK_KEYS values in a config (a list counts by its largest entry);
+    None for rules priced per job as measured (or a config without those keys)."""
+    product = 1.0 if rule in WORK_KEYS else None
+    for path in WORK_KEYS.get(rule, []):
+        value = config
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        product *= float(max(value) if isinstance(value, list) else value)
+    return product
+
+
 def record_run(run_dir: Path) -> dict:
     """What a finished run cost, by rule: jobs, CPU seconds (benchmark files) and wall seconds (the
     Snakemake log with the most finished jobs), with the training work of the run's config.yaml."""
@@ -186,6 +216,8 @@ def record_run(run_dir: Path) -> dict:
     for rule in TRAINING_RULES:
         if rule in rules:
             rules[rule]["model_iterations"] = rules[rule]["jobs"] * training_work(config, rule)
+    for rule in set(WORK_KEYS) & set(rules):
+        rules[rule]["work"] = rule_work(config, rule)
     return {"rules": rules, "run_dir": str(Path(run_dir).resolve())}
 
 
@@ -253,6 +285,9 @@ def price(jobs: list[Job], config: dict, cpu_bench: dict | None, gpu_bench: dict
                 row["gpu_known"] = False
         elif job.rule in per_job:
             seconds, source = per_job[job.rule]
+            measured_work, priced_work = rules[job.rule].get("work"), rule_work(config, job.rule)
+            if measured_work and priced_work:
+                seconds *= priced_work / measured_work
             row["cpu_h"] += seconds / 3600
             row["sources"].add(source)
             row["gpu_known"] = False
