@@ -106,5 +106,5 @@ def test_record_of_a_finished_run(tmp_path):
                                "learned_metrics": {"jobs": 1, "cpu_s": None, "wall_s": 65.0,
                                                    "work": float(metrics["n_eval"] * metrics["n_chunks"])}}
     assert measured_seconds(record) == {"train_mlp": (60.5, "measured"), "learned_metrics": (65.0, "log wall")}
-    assert load_measured(tmp_path)["rules"] == record["rules"]
+    assert load_measured(tmp_path)["rules"] == record["rules"] and record["commit"] is None  # not a git checkout
     assert load_measured(tmp_path / "missing") == {"rules": {}}

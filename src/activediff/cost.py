@@ -218,7 +218,9 @@ def record_run(run_dir: Path) -> dict:
             rules[rule]["model_iterations"] = rules[rule]["jobs"] * training_work(config, rule)
     for rule in set(WORK_KEYS) & set(rules):
         rules[rule]["work"] = rule_work(config, rule)
-    return {"rules": rules, "run_dir": str(Path(run_dir).resolve())}
+    commit = subprocess.run(["git", "-C", str(run_dir), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return {"rules": rules, "run_dir": str(Path(run_dir).resolve()),
+            "commit": commit.stdout.strip() if commit.returncode == 0 else None}
 
 
 def training_work(config: dict, rule: str, dataset: str | None = None) -> int:
