@@ -72,8 +72,9 @@ PROCESSES = {
 }
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
-# Run in a subprocess: their sampler on the given weights. argv[1]: a JSON spec; prints JSON
-# {"cells": {name: {"cpu_s", "nfe"}}, "score": path, "stand_ins": [...]}; samples go to npz files.
+# Run in a subprocess: their sampler on the given weights. argv[1]: a JSON spec; writes their score
+# at the probe points and each cell's samples to .npy files, and prints JSON
+# {"cells": {name: {"cpu_s", "nfe"}}, "stand_ins": [...]}.
 RUNNER = STAND_INS + '''
 import argparse, json, time
 import numpy as np
@@ -139,7 +140,7 @@ def train_model(process: str, iterations: int, tmp: Path):
     return sde, model.eval().requires_grad_(False)
 
 
-def ours(sde, model, name: str, n: int, steps: int | None, seed: int = SEED) -> dict:
+def ours(sde, model, n: int, steps: int | None, seed: int = SEED) -> dict:
     """One cell on our side: process time, evaluations per sample and the samples."""
     start = time.process_time()
     with torch.inference_mode():
@@ -239,7 +240,7 @@ def main(argv=None):
             runs[process]["probe"] = (probe, mine)
         for rep in range(args.repeats):
             for process, (sde, model) in models.items():
-                runs[process]["ours"].append({name: ours(sde, model, name, n, steps) for name, _, steps in cells(args.steps)})
+                runs[process]["ours"].append({name: ours(sde, model, n, steps) for name, _, steps in cells(args.steps)})
                 runs[process].setdefault("forward", []).append(forward_seconds(model, n))
                 if authors is not None:
                     runs[process]["authors"].append(authors.run(process, model, n, args.steps, runs[process]["probe"][0], str(rep)))
@@ -255,7 +256,7 @@ def main(argv=None):
                                  "evals_per_sample": mine[0]["evals_per_sample"], **quality(data, mine[0]["x"])}}
                 cell["ours"]["samples_per_cpu_s"] = n / cell["ours"]["cpu_s"]
                 cell["network_floor_cpu_s"] = forward * mine[0]["evals_per_sample"]
-                again = ours(sde, model, name, n, steps, seed=SEED + 1)["x"]  # the same sampler, other streams
+                again = ours(sde, model, n, steps, seed=SEED + 1)["x"]  # the same sampler, other streams
                 cell["ours_vs_ours"] = quality(again, mine[0]["x"])
                 if authors is not None:
                     theirs = [r["cells"][name] for r in runs[process]["authors"]]
