@@ -180,6 +180,10 @@ class Authors:
         if extra_path:
             self.env["PYTHONPATH"] = os.pathsep.join(p for p in (extra_path, self.env.get("PYTHONPATH")) if p)
         self.stand_ins = None
+        probe = subprocess.run([sys.executable, "-c", "import torchdiffeq"], capture_output=True, env=self.env)
+        if probe.returncode:
+            raise SystemExit("the authors' ODE sampler needs torchdiffeq: install it into a folder "
+                             "(pip install --target DIR torchdiffeq) and pass --authors-path DIR")
 
     def run(self, process: str, model, n: int, steps: list[int], probe: Path, tag: str) -> dict:
         weights = self.tmp / f"{process}-authors.pt"
