@@ -160,7 +160,7 @@ def _benchmark_cpu(folder: Path) -> dict[str, list[float]]:
     """CPU seconds of each job in Snakemake benchmark files folder/{rule}/*.tsv, by rule."""
     out: dict[str, list[float]] = {}
     for rule_dir in sorted(p for p in Path(folder).glob("*") if p.is_dir()):
-        for tsv in sorted(rule_dir.glob("*.tsv")):
+        for tsv in sorted(rule_dir.rglob("*.tsv")):
             lines = tsv.read_text().splitlines()
             if len(lines) >= 2:
                 row = dict(zip(lines[0].split("\t"), lines[1].split("\t")))

@@ -55,6 +55,8 @@ rule sample_metrics:
         seed=lambda wc: derive_seed(config["seed"], "metrics"),
     log:
         "logs/sample_metrics/{dataset}_{sde}_{sampler}_{run}.log",
+    benchmark:
+        "results/benchmarks/sample_metrics/{dataset}_{sde}_{sampler}_{run}.tsv"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -75,6 +77,8 @@ rule data_reference_metrics:
         metrics_seed=lambda wc: derive_seed(config["seed"], "metrics"),
     log:
         "logs/data_reference_metrics/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data_reference_metrics/{dataset}.tsv"
     resources:
         mem_mb=2000,
         runtime=10,

@@ -46,6 +46,8 @@ rule learned_metrics:
         seed=r"\d+",
     log:
         "logs/learned_metrics/{dataset}_{sde}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/learned_metrics/{dataset}_{sde}_seed{seed}.tsv"
     resources:
         mem_mb=2000,
         runtime=10,
