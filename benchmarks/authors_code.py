@@ -6,7 +6,10 @@ their modules: it installs stand-ins for modules their imports need but their to
 sampling never call, when those are not installed here (torchvision, tensorboard's SummaryWriter
 as a no-op, scikit-learn, torchdiffeq, their CUDA-only `op` kernels), and lists them in STUBBED.
 torchdiffeq gets a stand-in only when missing: their ODE sampler needs the real package.
+THREAD_VARS are the variables that give their subprocess (and ours) one BLAS/OpenMP thread.
 """
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 STAND_INS = '''
 import importlib.machinery, importlib.util, sys, types

@@ -26,7 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from authors_code import THREAD_VARS  # noqa: E402
+
 for _var in THREAD_VARS:
     os.environ[_var] = "1"  # before numpy's import: one BLAS thread, as the authors' side gets
 
@@ -36,7 +38,6 @@ from activediff.evaluation.metrics import kde_kl_bhattacharyya  # noqa: E402
 from activediff.io import write_json  # noqa: E402
 from activediff.toy import data as toy  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine_info  # noqa: E402
 
 FUNCTIONS = ("filter_outliers", "calculate_metrics")

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from authors_code import STAND_INS  # noqa: E402
+from authors_code import STAND_INS, THREAD_VARS  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 from activediff.diffusion.ode_sampler import probability_flow_samples  # noqa: E402
@@ -70,10 +70,9 @@ PROCESSES = {
                {"sde": "active", "k": 1.0, "tau": 0.25, "Tp": 0.0, "Ta": 1.0}),
     "cld": ({"m_inv": 4.0, "gamma": 0.04}, {"sde": "cld", "m_inv": 4.0, "gamma": 0.04}),
 }
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 # Run in a subprocess: their sampler on the given weights. argv[1]: a JSON spec; writes their score
-# at the probe points and each cell's samples to .npy files, and prints JSON
+# at the probe points (when the spec names them) and each cell's samples to .npy files, and prints JSON
 # {"cells": {name: {"cpu_s", "nfe"}}, "stand_ins": [...]}.
 RUNNER = STAND_INS + '''
 import argparse, json, time
@@ -94,11 +93,12 @@ def make(method, steps):
     model.load_state_dict(torch.load(spec["weights"]))
     return config, sde, model.eval()
 
-config, sde, model = make("em", 2)
-u, t = (torch.from_numpy(a) for a in np.load(spec["probe"]).values())
-with torch.no_grad():
-    score = mutils.get_score_fn(config, sde, model)(u, t)
-np.save(spec["score"], score.double().numpy())
+if spec.get("probe"):
+    config, sde, model = make("em", 2)
+    u, t = (torch.from_numpy(a) for a in np.load(spec["probe"]).values())
+    with torch.no_grad():
+        score = mutils.get_score_fn(config, sde, model)(u, t)
+    np.save(spec["score"], score.double().numpy())
 out = {}
 for name, method, steps in spec["cells"]:
     config, sde, model = make(method, steps)
@@ -185,13 +185,19 @@ class Authors:
             raise SystemExit("the authors' ODE sampler needs torchdiffeq: install it into a folder "
                              "(pip install --target DIR torchdiffeq) and pass --authors-path DIR")
 
-    def run(self, process: str, model, n: int, steps: list[int], probe: Path, tag: str) -> dict:
+    def score(self, process: str, model, probe: Path) -> np.ndarray:
+        """Their score of our weights at the probe points (u, t)."""
+        self.run(process, model, 0, [], tag="probe", probe=probe)
+        return np.load(self.tmp / f"{process}-score.npy")
+
+    def run(self, process: str, model, n: int, steps: list[int] | None, tag: str, probe: Path | None = None) -> dict:
+        """Their sampler's cells (none for steps None) on our weights, run in a subprocess."""
         weights = self.tmp / f"{process}-authors.pt"
         if not weights.exists():  # our net.layers.i is their main.i: the same layer order and shapes
             torch.save({k.replace("layers.", "main.", 1): v for k, v in model.net.state_dict().items()}, weights)
         spec = {"checkout": str(self.checkout), "config": their_config(process, n), "weights": str(weights),
-                "probe": str(probe), "score": str(self.tmp / f"{process}-score.npy"), "n": n, "seed": SEED,
-                "cells": cells(steps), "samples": str(self.tmp / f"{process}-{tag}-%s.npy")}
+                "probe": str(probe) if probe else None, "score": str(self.tmp / f"{process}-score.npy"), "n": n,
+                "seed": SEED, "cells": cells(steps) if steps else [], "samples": str(self.tmp / f"{process}-{tag}-%s.npy")}
         spec_path = self.tmp / f"{process}-{tag}.json"
         spec_path.write_text(json.dumps(spec))
         proc = subprocess.run([sys.executable, str(self.runner), str(spec_path)], capture_output=True, text=True,
@@ -202,8 +208,25 @@ class Authors:
         self.stand_ins = result["stand_ins"]
         for name, cell in result["cells"].items():
             cell["x"] = np.load(spec["samples"] % name)
-        result["score"] = np.load(spec["score"])
         return result
+
+
+def same_score_check(authors: Authors, process: str, sde, model, tmp: Path, points: int = 4096) -> dict:
+    """Both sides' scores of the same weights at random (u, t); stops the benchmark when they
+    differ (the two samplers would not sample the same model)."""
+    gen = torch.Generator().manual_seed(3)
+    u = torch.randn((points, sde.n_channels * 2), generator=gen, dtype=torch.float64)
+    t = EPS + (sde.t_max - EPS) * torch.rand(points, generator=gen, dtype=torch.float64)
+    probe = tmp / f"{process}-probe.npz"
+    np.savez(probe, u=u.numpy(), t=t.numpy())
+    with torch.inference_mode():
+        mine = model(u.reshape(points, sde.n_channels, 2), t)[:, model.channel].reshape(points, 2).numpy()
+    theirs = authors.score(process, model, probe)
+    check = {"max_abs_diff": float(np.abs(theirs - mine).max()), "max_abs_score": float(np.abs(mine).max()),
+             "points": points}
+    if check["max_abs_diff"] > SAME_SCORE_RTOL * check["max_abs_score"]:
+        raise SystemExit(f"{process}: the two sides' scores differ ({check}): they would not sample the same model")
+    return check
 
 
 def quality(data: np.ndarray, x: np.ndarray) -> dict:
@@ -232,22 +255,15 @@ def main(argv=None):
         tmp = Path(tmp)
         authors = Authors(Path(args.authors), args.authors_path, tmp) if args.authors else None
         models = {p: train_model(p, args.train_iterations, tmp) for p in args.processes}
-        runs = {p: {"ours": [], "authors": []} for p in args.processes}
-        gen = torch.Generator().manual_seed(3)
-        for process, (sde, model) in models.items():
-            probe = tmp / f"{process}-probe.npz"
-            u = torch.randn((4096, sde.n_channels * 2), generator=gen, dtype=torch.float64)
-            t = EPS + (sde.t_max - EPS) * torch.rand(4096, generator=gen, dtype=torch.float64)
-            np.savez(probe, u=u.numpy(), t=t.numpy())
-            with torch.inference_mode():
-                mine = model(u.reshape(4096, sde.n_channels, 2), t)[:, model.channel].reshape(4096, 2).numpy()
-            runs[process]["probe"] = (probe, mine)
+        runs = {p: {"ours": [], "authors": [], "forward": []} for p in args.processes}
+        same_score = {p: same_score_check(authors, p, sde, model, tmp) for p, (sde, model) in models.items()} \
+            if authors is not None else {}
         for rep in range(args.repeats):
             for process, (sde, model) in models.items():
                 runs[process]["ours"].append({name: ours(sde, model, n, steps) for name, _, steps in cells(args.steps)})
-                runs[process].setdefault("forward", []).append(forward_seconds(model, n))
+                runs[process]["forward"].append(forward_seconds(model, n))
                 if authors is not None:
-                    runs[process]["authors"].append(authors.run(process, model, n, args.steps, runs[process]["probe"][0], str(rep)))
+                    runs[process]["authors"].append(authors.run(process, model, n, args.steps, str(rep)))
                 print(f"round {rep} {process}: ours " + ", ".join(f"{k} {v['cpu_s']:.1f} s" for k, v in runs[process]["ours"][-1].items())
                       + ("" if authors is None else "; theirs " + ", ".join(
                           f"{k} {v['cpu_s']:.1f} s" for k, v in runs[process]["authors"][-1]["cells"].items())), file=sys.stderr)
@@ -272,14 +288,8 @@ def main(argv=None):
                     cell["max_speedup_at_network_floor"] = cell["authors"]["cpu_s"] / cell["network_floor_cpu_s"]
                 per[name] = cell
             entry = {"cells": per, "forward_cpu_s": forward}
-            if authors is not None:
-                probe, mine = runs[process]["probe"]
-                theirs = runs[process]["authors"][0]["score"]
-                entry["same_score"] = {"max_abs_diff": float(np.abs(theirs - mine).max()),
-                                       "max_abs_score": float(np.abs(mine).max()), "points": 4096}
-                if entry["same_score"]["max_abs_diff"] > SAME_SCORE_RTOL * entry["same_score"]["max_abs_score"]:
-                    raise SystemExit(f"{process}: the two sides' scores differ ({entry['same_score']}): "
-                                     "they would not sample the same model")
+            if process in same_score:
+                entry["same_score"] = same_score[process]
             results[process] = entry
         stand_ins = authors.stand_ins if authors else None
     info["load_average_at_end"] = list(os.getloadavg())
