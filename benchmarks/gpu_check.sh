@@ -37,6 +37,7 @@ from activediff.io import write_json
 from activediff.ising.mcmc import generate
 from activediff.ising.observables import energy_per_spin
 from activediff.ising.validation import validate_samples
+from activediff.machine import load_average, machine_info
 from activediff.toy import data as toy
 from activediff.training.checkpoints import read_checkpoint
 from activediff.training.ensemble import train_ensemble
@@ -150,12 +151,9 @@ limit = TOL["e2e_sw2_atol"] + TOL["e2e_sw2_rtol"] * sw2["cpu"]
 check("end to end: sliced W2 to the data, device vs CPU model", abs(sw2[device] - sw2["cpu"]), limit,
       abs(sw2[device] - sw2["cpu"]) <= limit, sw2_cpu=sw2["cpu"], sw2_device=sw2[device], iterations=n)
 
-info = {"device": device, "torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-if full:
-    info["gpu"] = torch.cuda.get_device_name(0)
-if hasattr(os, "getloadavg"):
-    info["load_average"] = list(os.getloadavg())
+info = machine_info(device=device, torch=torch.__version__, torch_threads=torch.get_num_threads(),
+                    **({"gpu": torch.cuda.get_device_name(0)} if full else {}))
+info["load_average_at_end"] = load_average()
 passed = all(c["passed"] for c in checks)
 out = Path(args.out) / f"gpu_check_{device}.json"
 write_json(out, {"machine": info, "size": SIZE, "tolerances": TOL, "rates": rates, "checks": checks, "passed": passed,

@@ -15,11 +15,8 @@ route (and the CUDA route with --device cuda) and runs the validation on it. Wri
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,6 +28,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from activediff.ising.mcmc import generate  # noqa: E402
 from activediff.ising.validation import validate_samples  # noqa: E402
+from activediff.machine import machine_info  # noqa: E402
 
 
 def numpy_checkerboard(spins: np.ndarray, T: float, n_sweeps: int, rng: np.random.Generator) -> np.ndarray:
@@ -145,7 +143,7 @@ def bench_torch_paper(L, T, chains, attempts, device, repeats):
                       timed(run, repeats), T=T, chains=chains)
 
 
-def machine_info(device):
+def device_info(device) -> dict:
     import torch
 
     try:
@@ -154,25 +152,9 @@ def machine_info(device):
         numba_version = numba.__version__
     except ImportError:
         numba_version = None
-
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu_model": cpu, "cpu_count": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)),
-        "load_average_1_5_15": list(os.getloadavg()), "platform": platform.platform(),
-        "python": platform.python_version(), "numpy": np.__version__, "numba": numba_version,
-        "torch": torch.__version__, "numba_threading_layer": None,
-    }
-    if device == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
+    extra = {"gpu": torch.cuda.get_device_name(0)} if device == "cuda" else {}
+    return machine_info(numpy=np.__version__, numba=numba_version, torch=torch.__version__,
+                        numba_threading_layer=None, **extra)
 
 
 def main(argv=None):
@@ -191,7 +173,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     out = args.out or REPO / "benchmarks" / "results" / f"ising_mcmc_{args.device}.json"
     L = args.L
-    info = machine_info(args.device)
+    info = device_info(args.device)
     results = []
     for T in args.temperatures:
         rows = [] if args.no_cpu else [

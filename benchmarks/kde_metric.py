@@ -36,9 +36,9 @@ import numpy as np  # noqa: E402
 
 from activediff.evaluation.metrics import kde_kl_bhattacharyya  # noqa: E402
 from activediff.io import write_json  # noqa: E402
+from activediff.machine import load_average, machine_info  # noqa: E402
 from activediff.toy import data as toy  # noqa: E402
 
-from machine import machine_info  # noqa: E402
 
 FUNCTIONS = ("filter_outliers", "calculate_metrics")
 # Run by --authors-python: their two functions (source given in argv[1]) on data and generated
@@ -135,7 +135,7 @@ def main(argv=None):
             "ours": {"kl": a["kl"], "bc": a["bc"]}, "authors": {"kl": b["kl"], "bc": b["bc"]},
             "relative_difference": {"kl": abs(a["kl"] - b["kl"]) / abs(b["kl"]), "bc": abs(a["bc"] - b["bc"]) / abs(b["bc"])},
         }
-    info["load_average_at_end"] = list(os.getloadavg())
+    info["load_average_at_end"] = load_average()
     record = {"benchmark": "kde_metric", "command": " ".join([Path(sys.argv[0]).name] + (argv or sys.argv[1:])),
               "machine": info, "settings": {"grid": 500, "bandwidth": 0.01, "iqr_threshold": 2.0,
                                             "repeats": args.repeats, "calls": args.calls, "seed": args.seed},

@@ -22,25 +22,21 @@ evaluations in each decade of t.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info  # noqa: E402
-
-from activediff.diffusion.ode_sampler import STEP_CONTROLS, probability_flow_ode  # noqa: E402
-from activediff.diffusion.samplers import sample_noise  # noqa: E402
-from activediff.diffusion.scores import exact_score_fn  # noqa: E402
-from activediff.diffusion.sde import make_sde  # noqa: E402
-from activediff.evaluation.metrics import evaluate  # noqa: E402
-from activediff.io import write_json  # noqa: E402
-from activediff.toy import data as toy  # noqa: E402
+from activediff.diffusion.ode_sampler import STEP_CONTROLS, probability_flow_ode
+from activediff.diffusion.samplers import sample_noise
+from activediff.diffusion.scores import exact_score_fn
+from activediff.diffusion.sde import make_sde
+from activediff.evaluation.metrics import evaluate
+from activediff.io import write_json
+from activediff.machine import load_average, machine_info
+from activediff.toy import data as toy
 
 PROCESSES = ("passive", "active", "cld")
 DECADES = (1e-3, 1e-2, 1e-1, 1.0)  # evaluation-time bins: [eps, 1e-2), [1e-2, 1e-1), [1e-1, 1]
@@ -115,7 +111,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     info = machine_info(torch=torch.__version__, torch_threads=1)
     results = {name: run_process(name, args.n, args.eps, args.tol, args.repeats, args.seed) for name in PROCESSES}
-    info["load_average_at_end"] = list(os.getloadavg())
+    info["load_average_at_end"] = load_average()
     write_json(args.out, {"machine": info, "settings": vars(args), "results": results})
     for name, r in results.items():
         print(f"{name}: evals/sample per_sample {r['per_sample']['evals_per_sample']:.0f} shared "

@@ -49,13 +49,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from authors_code import STAND_INS, THREAD_VARS  # noqa: E402
-from machine import machine_info  # noqa: E402
 
 from activediff.diffusion.ode_sampler import probability_flow_samples  # noqa: E402
 from activediff.diffusion.samplers import reverse_em_samples  # noqa: E402
 from activediff.diffusion.sde import make_sde  # noqa: E402
 from activediff.evaluation.metrics import kde_kl_bhattacharyya  # noqa: E402
 from activediff.io import write_json  # noqa: E402
+from activediff.machine import load_average, machine_info  # noqa: E402
 from activediff.toy import data as toy  # noqa: E402
 from activediff.training.train import TrainSettings, train  # noqa: E402
 
@@ -292,7 +292,7 @@ def main(argv=None):
                 entry["same_score"] = same_score[process]
             results[process] = entry
         stand_ins = authors.stand_ins if authors else None
-    info["load_average_at_end"] = list(os.getloadavg())
+    info["load_average_at_end"] = load_average()
     kde = Path(args.kde_record)
     record = {
         "benchmark": "sample", "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),

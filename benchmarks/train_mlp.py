@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime
 import math
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -53,6 +51,7 @@ from activediff.devices import resolve_device  # noqa: E402
 from activediff.diffusion.samplers import euler_maruyama, time_grid  # noqa: E402
 from activediff.diffusion.sde import make_sde  # noqa: E402
 from activediff.io import write_json  # noqa: E402
+from activediff.machine import load_average, machine_info  # noqa: E402
 from activediff.toy import data as toy  # noqa: E402
 from activediff.training.ensemble import train_ensemble  # noqa: E402
 from activediff.training.losses import ScoreMatchingLoss, batch_loss  # noqa: E402
@@ -246,20 +245,10 @@ def sampling_rate(model, sde, n_samples: int, n_steps: int, device: torch.device
     return n_samples / (time.perf_counter() - start)
 
 
-def machine_info(device: torch.device, threads: int) -> dict:
-    cpu = platform.processor()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    info = {"cpu_model": cpu, "cpu_cores": os.cpu_count(), "torch_threads": threads, "torch": torch.__version__,
-            "numpy": np.__version__, "python": platform.python_version(), "device": str(device),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    if hasattr(os, "getloadavg"):
-        info["load_average_at_start"] = list(os.getloadavg())
-    return info
+def device_info(device: torch.device, threads: int) -> dict:
+    extra = {"gpu": torch.cuda.get_device_name(device)} if device.type == "cuda" else {}
+    return machine_info(torch_threads=threads, torch=torch.__version__, numpy=np.__version__, device=str(device),
+                        **extra)
 
 
 def median_of(values):
@@ -284,7 +273,7 @@ def main(argv=None):
     device = resolve_device(args.device)
     sde = make_sde(SDE[0], **SDE[1])
     settings = TrainSettings(checkpoints=(args.iterations,), log_every=args.warmup)
-    info = machine_info(device, args.threads)
+    info = device_info(device, args.threads)
     authors = AuthorsLoop(Path(args.authors)) if args.authors else None
 
     cpu = {name: [] for name in ["authors", "baseline", "ours"] + [f"ensemble_{m}" for m in args.members]
@@ -370,8 +359,7 @@ def main(argv=None):
         "sampling": {"sampler": "euler_maruyama", "steps": args.steps, "samples": n_samples,
                      "samples_per_s": samples, "samples_per_s_median": statistics.median(samples)},
     }
-    if hasattr(os, "getloadavg"):
-        result["machine"]["load_average_at_end"] = list(os.getloadavg())
+    result["machine"]["load_average_at_end"] = load_average()
     out = Path(args.out or Path(__file__).parent / "results" / f"train_mlp_{device.type}.json")
     write_json(out, result)
     print("per CPU second: " + ", ".join(f"{k} {v:.1f}" for k, v in medians.items() if v)
