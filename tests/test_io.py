@@ -1,5 +1,6 @@
-"""Atomic writes (nothing half-written survives, not even a killed writer's temporary file) and
-how a script's bad input ends its log."""
+"""Atomic writes (nothing half-written survives, not even a killed writer's temporary file), numbers
+that must be finite to be written (a NaN where a number was computed stops the write; "n/a" only
+where the caller says a number does not apply), and how a script's bad input ends its log."""
 
 import os
 import signal
@@ -8,9 +9,12 @@ import sys
 import textwrap
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from activediff.io import atomic_path
+from activediff.evaluation import claims
+from activediff.io import NonFiniteError, atomic_path, write_csv, write_json
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):
@@ -20,6 +24,43 @@ def test_a_failed_write_leaves_nothing(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("stop")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_number_is_not_written(tmp_path, bad):
+    frame = pd.DataFrame({"dt": [0.1, 0.05, 0.01], "kl": [1.5, bad, 0.9], "em_amplification": [1.0, np.nan, 0.5]})
+    target = tmp_path / "metrics.csv"
+    with pytest.raises(NonFiniteError, match=r"metrics.csv: column 'kl' is -?(nan|inf) in row 1 of 3"):
+        write_csv(target, frame, not_applicable=("em_amplification",))
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(NonFiniteError, match=r"\['runs'\]\[1\]\['kl'\]"):
+        write_json(tmp_path / "metrics.json", {"runs": [{"kl": 1.0}, {"kl": bad}]})
+    assert not list(tmp_path.iterdir())
+
+
+def test_not_applicable_numbers_are_written_as_such_and_read_back_as_nan(tmp_path):
+    frame = pd.DataFrame({"sampler": ["em", "ode"], "kl": [0.123456789012, 2.0], "em_amplification": [1.25, np.nan],
+                          "dof": [4.0, np.inf]})
+    with pytest.raises(NonFiniteError, match="column 'dof' is inf"):
+        write_csv(tmp_path / "t.csv", frame, not_applicable=("em_amplification",))
+    write_csv(tmp_path / "t.csv", frame, not_applicable=("em_amplification",), infinite=("dof",))
+    assert (tmp_path / "t.csv").read_text() == "sampler,kl,em_amplification,dof\nem,0.123456789,1.25,4\node,2,n/a,inf\n"
+    back = pd.read_csv(tmp_path / "t.csv")
+    assert back["em_amplification"].isna().tolist() == [False, True] and back["dof"].tolist() == [4.0, np.inf]
+    whole = frame.fillna(0.5)  # the same frame without a missing number is written as before
+    write_csv(tmp_path / "u.csv", whole, infinite=("dof",))
+    assert (tmp_path / "u.csv").read_text() == "sampler,kl,em_amplification,dof\nem,0.123456789,1.25,4\node,2,0.5,inf\n"
+
+
+def test_a_ledger_keeps_its_text_and_its_missing_numbers_through_a_round_trip(tmp_path):
+    rows = [claims.unmeasured_row("a claim", "fig4", "one temperature trained"),
+            claims.derived_row("a sign", "figA6", "closed form", "t_a - t_p", 0.03)]
+    claims.write(tmp_path / "part.csv", claims.table(rows))
+    claims.write(tmp_path / "all.csv", claims.read(tmp_path / "part.csv"))
+    assert (tmp_path / "all.csv").read_bytes() == (tmp_path / "part.csv").read_bytes()
+    lines = (tmp_path / "all.csv").read_text().splitlines()
+    assert lines[1].endswith(",,n/a,n/a,n/a,,n/a,n/a,n/a,not measured here")  # empty text, numbers n/a
+    assert ",0.03,0,inf,closed form (sign),0,n/a,n/a,reproduced" in lines[2]
 
 
 def test_a_killed_writers_temporary_file_goes_with_the_next_write(tmp_path):

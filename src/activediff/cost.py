@@ -4,23 +4,28 @@ recorded benchmarks (issue 13 item 4).
     python -m activediff.cost --configfile workflow/configs/paper.yaml
 
 The jobs are those of a from-scratch dry run (`snakemake -n --forceall`, so existing results do not
-hide any). Each job is priced by the best source there is, from a measured run (--measured: a
+hide any). Each job is priced in core-seconds held (wall time x threads: what a scheduler bills and
+what fills the cores of a run) by the best source there is, from a measured run (--measured: a
 finished run's directory, run with its own config.yaml, or a record of one written by --record;
 default: the committed record of a from-scratch default run,
 benchmarks/results/pipeline_default_cpu.json, written by `--record RUN_DIR`):
 - MLP training (train_mlp, train_extended; one job trains every seed): seeds x iterations at the
-  CPU seconds per model-iteration that rule took in the measured run ("measured"); without one,
+  core-seconds per model-iteration that rule took in the measured run ("measured"); without one,
   at the model-iterations per CPU second of benchmarks/results/train_mlp_cpu.json (the ensemble of
   the nearest recorded size; the single-model rate for one seed), a loop without the pipeline's
   checkpoints and logs that runs ~1.5x faster; per GPU second of
   benchmarks/results/gpu_check_cuda.json when a GPU check has been recorded;
-- every other job: the mean CPU time of that rule's jobs in the measured run ("measured", from
-  Snakemake's benchmark files), or, for rules without a benchmark file, their mean wall time in the
-  run's log ("log wall": an upper bound for one-thread jobs); another config's jobs at that cost
+- every other job: the mean core-seconds of that rule's jobs in the measured run ("measured": the
+  wall time `s` of Snakemake's benchmark files x the job's threads; "log wall": the start and end
+  stamps of the run's log, for rules without a benchmark file); another config's jobs at that cost
   times the ratio of the config values the rule's work grows with (WORK_KEYS: MD picoseconds per
   job, samples, training iterations, metric points; other rules as measured); failing all that,
   the runtime the job declares to the scheduler (resources.runtime, minutes, times its threads),
   an upper bound with margin rather than a measurement ("declared").
+The benchmark files' `cpu_time` is not used: Snakemake samples a job's processes every 0.5 s for
+its first 30 samples and every 30 s after that, and cpu_time is the sum at the last sample, so it
+misses up to 30 s at the end of every job longer than ~15 s (a 24 s learned_sample job: 15.3 s
+recorded, 23.7 s used, measured with /usr/bin/time).
 GPU-hours are given only where a CUDA benchmark records the rate ("n/a" otherwise).
 """
 
@@ -29,8 +34,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import re
 import subprocess
 import sys
@@ -40,6 +43,7 @@ from pathlib import Path
 import yaml
 
 from activediff.io import write_json
+from activediff.machine import machine_info
 
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "benchmarks" / "results"
@@ -156,8 +160,8 @@ def gpu_training_rate(bench: dict | None) -> float | None:
     return float(ensemble[0]) if ensemble else None
 
 
-def _benchmark_cpu(folder: Path) -> dict[str, list[float]]:
-    """CPU seconds of each job in Snakemake benchmark files folder/{rule}/*.tsv, by rule."""
+def _benchmark_wall(folder: Path) -> dict[str, list[float]]:
+    """Wall seconds (`s`) of each job in Snakemake benchmark files folder/{rule}/**.tsv, by rule."""
     out: dict[str, list[float]] = {}
     for rule_dir in sorted(p for p in Path(folder).glob("*") if p.is_dir()):
         for tsv in sorted(rule_dir.rglob("*.tsv")):
@@ -165,25 +169,28 @@ def _benchmark_cpu(folder: Path) -> dict[str, list[float]]:
             if len(lines) >= 2:
                 row = dict(zip(lines[0].split("\t"), lines[1].split("\t")))
                 try:
-                    out.setdefault(rule_dir.name, []).append(float(row.get("cpu_time", row.get("s"))))
-                except (TypeError, ValueError):
+                    out.setdefault(rule_dir.name, []).append(float(row["s"]))
+                except (KeyError, ValueError):
                     pass
     return out
 
 
-def _log_wall(log: Path) -> dict[str, list[float]]:
-    """Wall seconds of each finished job in a Snakemake log (its start and end stamps), by rule."""
-    stamp, rule, started, out = None, None, {}, {}
+def _log_jobs(log: Path) -> dict[str, list[tuple[float, int]]]:
+    """(wall seconds, threads) of each finished job in a Snakemake log (its start and end stamps;
+    Snakemake prints `threads:` only above one), by rule."""
+    stamp, rule, job, started, out = None, None, None, {}, {}
     for line in log.read_text(errors="replace").splitlines():
         if (m := re.fullmatch(r"\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]", line.strip())):
             stamp = datetime.datetime.strptime(re.sub(" +", " ", m.group(1)), "%a %b %d %H:%M:%S %Y")
         elif (m := re.match(r"^(?:local)?rule (\w+):", line)):
             rule = m.group(1)
         elif (m := re.match(r"^\s+jobid: (\d+)$", line)) and rule:
-            started[m.group(1)], rule = (rule, stamp), None
+            job, started[m.group(1)], rule = m.group(1), [rule, stamp, 1], None
+        elif (m := re.match(r"^\s+threads: (\d+)$", line)) and job in started:
+            started[job][2] = int(m.group(1))
         elif (m := re.match(r"^Finished jobid: (\d+)", line)) and m.group(1) in started:
-            name, begin = started.pop(m.group(1))
-            out.setdefault(name, []).append((stamp - begin).total_seconds())
+            name, begin, threads = started.pop(m.group(1))
+            out.setdefault(name, []).append(((stamp - begin).total_seconds(), threads))
     return out
 
 
@@ -202,16 +209,18 @@ def rule_work(config: dict, rule: str) -> float | None:
 
 
 def record_run(run_dir: Path) -> dict:
-    """What a finished run cost, by rule: jobs, CPU seconds (benchmark files) and wall seconds (the
-    Snakemake log with the most finished jobs), with the training work of the run's config.yaml."""
+    """What a finished run cost, by rule: jobs and core-seconds held (each job's wall time from its
+    benchmark file, or from the Snakemake log with the most finished jobs, times its threads from
+    that log), with the work the rule's cost grows with in the run's config.yaml."""
     logs = sorted(Path(run_dir).glob(".snakemake/log/*.snakemake.log"))
-    walls = max((_log_wall(log) for log in logs), key=lambda w: sum(map(len, w.values())), default={})
-    cpus = _benchmark_cpu(Path(run_dir) / "results" / "benchmarks")
+    logged = max((_log_jobs(log) for log in logs), key=lambda w: sum(map(len, w.values())), default={})
+    timed = _benchmark_wall(Path(run_dir) / "results" / "benchmarks")
     rules = {}
-    for rule in sorted(set(walls) | set(cpus)):
-        jobs = max(len(walls.get(rule, [])), len(cpus.get(rule, [])))
-        rules[rule] = {"jobs": jobs, "cpu_s": sum(cpus[rule]) if rule in cpus else None,
-                       "wall_s": sum(walls[rule]) if rule in walls else None}
+    for rule in sorted(set(logged) | set(timed)):
+        threads = max((t for _, t in logged.get(rule, [])), default=1)
+        walls = timed.get(rule) or [w for w, _ in logged[rule]]
+        rules[rule] = {"jobs": max(len(logged.get(rule, [])), len(walls)), "threads": threads,
+                       "core_s": threads * sum(walls), "source": "benchmark" if rule in timed else "log"}
     config = merged_config(None, Path(run_dir))
     for rule in TRAINING_RULES:
         if rule in rules:
@@ -243,15 +252,10 @@ def load_measured(source: str | Path | None) -> dict:
 
 
 def measured_seconds(record: dict) -> dict[str, tuple[float, str]]:
-    """Mean seconds per job of each rule of a measured run, with the source ("measured": CPU time,
-    "log wall": wall time where the rule had no benchmark file)."""
-    out = {}
-    for rule, r in record.get("rules", {}).items():
-        if r.get("jobs") and r.get("cpu_s") is not None:
-            out[rule] = (r["cpu_s"] / r["jobs"], "measured")
-        elif r.get("jobs") and r.get("wall_s") is not None:
-            out[rule] = (r["wall_s"] / r["jobs"], "log wall")
-    return out
+    """Mean core-seconds per job of each rule of a measured run, with the source ("measured":
+    benchmark files' wall time, "log wall": the log's)."""
+    return {rule: (r["core_s"] / r["jobs"], "measured" if r["source"] == "benchmark" else "log wall")
+            for rule, r in record.get("rules", {}).items() if r.get("jobs")}
 
 
 def price(jobs: list[Job], config: dict, cpu_bench: dict | None, gpu_bench: dict | None,
@@ -271,8 +275,8 @@ def price(jobs: list[Job], config: dict, cpu_bench: dict | None, gpu_bench: dict
             work = training_work(config, job.rule, job.wildcards.get("dataset"))
             done = rules.get(job.rule, {})
             rate = training_rate(cpu_bench, seeds)
-            if done.get("model_iterations") and done.get("cpu_s"):
-                row["cpu_h"] += work * done["cpu_s"] / done["model_iterations"] / 3600
+            if done.get("model_iterations") and done.get("core_s"):
+                row["cpu_h"] += work * done["core_s"] / done["model_iterations"] / 3600
                 row["sources"].add("measured")
             elif rate:
                 row["cpu_h"] += work / rate[0] / 3600
@@ -310,9 +314,9 @@ def format_table(rows: list[dict], title: str) -> str:
     for r in rows + [total]:
         gpu = "n/a" if r["gpu_hours"] is None else f"{r['gpu_hours']:.3f}"
         lines.append(f"{r['stage']:<22} {r['jobs']:>5} {r['cpu_hours']:>9.3f} {gpu:>7}  {r['source']}")
-    lines.append("measured: CPU time per job (training: per model-iteration) of a measured run; log wall: its wall time "
-                 "per job; declared: the jobs' own runtime resource (an upper bound); GPU-h n/a: no CUDA benchmark "
-                 "recorded for that stage")
+    lines.append("CPU-h: core-hours held (wall x threads). measured: per job (training: per model-iteration) from a "
+                 "measured run's benchmark files; log wall: from its log; declared: the jobs' own runtime resource (an "
+                 "upper bound); GPU-h n/a: no CUDA benchmark recorded for that stage")
     return "\n".join(lines)
 
 
@@ -331,7 +335,7 @@ def main(argv=None) -> int:
         record = record_run(Path(args.record))
         if not record["rules"]:
             raise SystemExit(f"{args.record}: no finished jobs found (.snakemake/log, results/benchmarks)")
-        record["machine"] = machine_record()
+        record["machine"] = machine_info()
         write_json(args.out, record)
         print(f"wrote {args.out}: {sum(r['jobs'] for r in record['rules'].values())} jobs")
         return 0
@@ -344,11 +348,6 @@ def main(argv=None) -> int:
         print(format_table(rows, f"cost of a from-scratch run of {args.configfile or 'config.yaml'} "
                                  f"({len(jobs)} jobs)"))
     return 0
-
-
-def machine_record() -> dict:
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "load_average": list(os.getloadavg()),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 
 if __name__ == "__main__":

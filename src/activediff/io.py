@@ -74,15 +74,60 @@ def load_npz(path: str | os.PathLike, keys: tuple[str, ...]) -> dict[str, np.nda
         raise InputError(f"{path}: not a readable .npz file ({err})") from err
 
 
+class NonFiniteError(ValueError):
+    """A NaN or infinity about to be written where a number was computed: the message names the
+    file and where in it."""
+
+
+NOT_APPLICABLE = "n/a"  # a CSV cell whose number does not apply to its row (pandas reads it as NaN)
+FLOAT_FORMAT = "%.10g"
+
+
+def _first_nonfinite(obj, where: str = "") -> str | None:
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return f"{where or 'the value'} is {obj}"
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = enumerate(obj)
+    else:
+        return None
+    return next((found for key, value in items if (found := _first_nonfinite(value, f"{where}[{key!r}]"))), None)
+
+
 def write_json(path: str | os.PathLike, obj) -> None:
+    """Write JSON atomically; a NaN or infinity anywhere in `obj` stops here (JSON has none)."""
+    if (found := _first_nonfinite(obj)) is not None:
+        raise NonFiniteError(f"{path}: {found}; not written")
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
-def write_csv(path: str | os.PathLike, frame) -> None:
-    """Write a pandas DataFrame atomically with a fixed float format (byte-stable reruns)."""
+def write_csv(path: str | os.PathLike, frame, not_applicable=(), infinite=()) -> None:
+    """Write a pandas DataFrame atomically with a fixed float format (byte-stable reruns).
+
+    Every number must be finite, so that a NaN or infinity from a failed computation stops the job
+    here, naming the file, column and row, instead of landing in a table as a blank cell. Where a
+    number does not apply to a row (no p-value for a closed form, no spread over one seed, no EM
+    amplification for an ODE sample), the caller names the column in `not_applicable`: NaN there
+    is written "n/a", which pandas reads back as NaN. `infinite` names the columns where +inf is a
+    value (the degrees of freedom of a closed form)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind != "f":
+            continue
+        numbers = values.to_numpy(dtype=float)
+        allowed = (np.isnan(numbers) & (column in not_applicable)) | ((numbers == np.inf) & (column in infinite))
+        bad = ~np.isfinite(numbers) & ~allowed
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise NonFiniteError(f"{path}: column {column!r} is {numbers[row]} in row {row} of {len(numbers)} "
+                                 f"({int(bad.sum())} such); not written")
+        if np.isnan(numbers).any():
+            frame[column] = [NOT_APPLICABLE if np.isnan(v) else FLOAT_FORMAT % v for v in numbers]
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.10g")
+        frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
 
 
 def _report_uncaught(exc_type, exc, tb) -> None:

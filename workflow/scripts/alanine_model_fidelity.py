@@ -5,8 +5,7 @@ from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 from activediff.alanine.tables import fidelity_rows  # noqa: E402
-from activediff.evaluation.claims import ClaimSettings, table  # noqa: E402
-from activediff.io import write_csv  # noqa: E402
+from activediff.evaluation.claims import ClaimSettings, table, write  # noqa: E402
 
 settings = ClaimSettings.from_config(snakemake.params.claims)
 separation = pd.read_csv(snakemake.input.separation)
@@ -18,4 +17,4 @@ rows = table(fidelity_rows(pd.read_csv(snakemake.input.data), pd.read_csv(snakem
                            no_dip="" if dip else str(data_row["error_from"])))
 for r in rows.itertuples():
     log.info("%s: %.4g +- %.2g (dof %s) -> %s", r.claim, r.value, r.stderr, r.dof, r.verdict)
-write_csv(snakemake.output[0], rows)
+write(snakemake.output[0], rows)

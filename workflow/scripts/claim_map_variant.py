@@ -22,4 +22,5 @@ active = claim_map.run_job("active", p.sde, p.dataset, snakemake.input.data, p.c
 passive = {name: pd.read_csv(snakemake.input[name]) for name in claim_map.COMPARISONS}
 variant = claim_map.Variant(p.sde["k"], p.sde["tau"], p.sde["eta0"])
 write_csv(snakemake.output[0], claim_map.variant_table(variant, active, passive, p.temperatures,
-                                                       p.metrics["n_chunks"], p.sde["beta"]))
+                                                       p.metrics["n_chunks"], p.sde["beta"]),
+          not_applicable=claim_map.UNTESTABLE)

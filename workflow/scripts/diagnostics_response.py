@@ -16,4 +16,4 @@ settings = ResponseSettings.from_config(p.response, score_time=p.score_time)
 curves, errors = response_tables(mix, make_sde("passive", **p.passive), make_sde("active", **p.active), models,
                                  settings, p.seed, log)
 write_csv(snakemake.output.curves, curves)
-write_csv(snakemake.output.errors, errors)
+write_csv(snakemake.output.errors, errors, not_applicable=("score_rel_error",))  # rows without a learned score

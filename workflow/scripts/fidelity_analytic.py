@@ -4,7 +4,7 @@ import pandas as pd
 
 from activediff.diffusion.sde import make_sde
 from activediff.evaluation import claims
-from activediff.io import log_to, write_csv
+from activediff.io import log_to
 from activediff.toy.speciation import matched_control_times
 
 log = log_to(snakemake.log[0])
@@ -18,4 +18,4 @@ rows = (claims.step_size_claims(pd.read_csv(inp.table), pd.read_csv(inp.floor), 
         + claims.speciation_claims(markers, matched, pd.concat([pd.read_csv(f) for f in inp.times]),
                                    p.n_trajectories, settings)
         + claims.fourier_claims(pd.read_csv(inp.fourier), "passive", "active (eta0 stationary)"))
-write_csv(snakemake.output[0], claims.table(rows))
+claims.write(snakemake.output[0], claims.table(rows))

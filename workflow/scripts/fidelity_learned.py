@@ -2,7 +2,7 @@
 import pandas as pd
 
 from activediff.evaluation import claims
-from activediff.io import log_to, write_csv
+from activediff.io import log_to
 
 log = log_to(snakemake.log[0])
 settings = claims.ClaimSettings.from_config(snakemake.params.claims)
@@ -14,4 +14,4 @@ rows = claims.learned_claims(pd.read_csv(inp.summary), pd.read_csv(inp.exact), p
 swissroll = pd.read_csv(inp.swissroll)
 rows += claims.swissroll_claims(swissroll, settings) if len(swissroll) else [claims.unmeasured_row(
     "passive fails and active resolves the Swiss rolls", "fig3b/figA3/figA4", "no Swiss-roll set is sampled")]
-write_csv(snakemake.output[0], claims.table(rows))
+claims.write(snakemake.output[0], claims.table(rows))

@@ -4,6 +4,7 @@ import pandas as pd
 from activediff.evaluation.metrics import evaluate
 from activediff.io import load_npz, log_to, write_csv
 from activediff.toy.data import load_points
+from activediff.toy.sampling import FIXED_STEP_ONLY
 
 log = log_to(snakemake.log[0])
 data = load_points(snakemake.input.data)
@@ -17,4 +18,4 @@ for sampler, iters, dt, dt_phys, convention, amplification, x, nfe in zip(*(s[k]
                      em_amplification=float(amplification), em_stable=not amplification > 1 + 1e-9,
                      **evaluate(data, x, seed=snakemake.params.seed, **snakemake.params.metrics)))
     log.info("%s", rows[-1])
-write_csv(snakemake.output[0], pd.DataFrame(rows))
+write_csv(snakemake.output[0], pd.DataFrame(rows), not_applicable=FIXED_STEP_ONLY)

@@ -27,4 +27,4 @@ for i, separation in enumerate(cfg["separations"]):
                       t_sim_se=abs(upper - lower) / 2, t_criterion=speciation.speciation_time(sde, lam)))
     log.info("%s", times[-1])
 write_csv(snakemake.output.curves, pd.concat(curves, ignore_index=True).assign(sde=sde.name))
-write_csv(snakemake.output.times, pd.DataFrame(times))
+write_csv(snakemake.output.times, pd.DataFrame(times), not_applicable=speciation.NEVER)

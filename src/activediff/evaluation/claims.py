@@ -18,10 +18,16 @@ import pandas as pd
 
 from activediff.evaluation import verdicts as vd
 from activediff.evaluation.tables import final_checkpoint
+from activediff.io import NOT_APPLICABLE, write_csv
 
 COLUMNS = ["claim", "figure", "kind", "conditions", "quantity", "value", "stderr", "dof", "test", "margin",
            "statistic", "p_value", "verdict"]
 NAMES = {"passive": "passive", "active": "active", "cld": "CLD"}
+# The number columns. Any may not apply to a row ("n/a"): an unmeasured claim has no numbers, a whole
+# claim's row none of its own, a closed form no test statistic. Its degrees of freedom are infinite,
+# as is the error of a single replicate.
+NUMBERS = ("value", "stderr", "dof", "margin", "statistic", "p_value")
+INFINITE = ("stderr", "dof")
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,18 @@ def summary_row(claim, figure, conditions, parts: list[dict]) -> dict:
 
 def table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write(path, frame: pd.DataFrame) -> None:
+    """The ledger, or one stage's part of it, as CSV (numbers that do not apply to a row: "n/a")."""
+    write_csv(path, frame, not_applicable=NUMBERS, infinite=INFINITE)
+
+
+def read(path) -> pd.DataFrame:
+    """A ledger CSV as `write` wrote it: text columns as text (an empty cell stays empty), numbers as
+    floats ("n/a" as NaN)."""
+    return pd.read_csv(path, dtype={c: str for c in COLUMNS if c not in NUMBERS}, keep_default_na=False,
+                       na_values={c: [NOT_APPLICABLE] for c in NUMBERS})
 
 
 # -- step-size claims (Fig 2a / A1 exact score, Fig 2b / A2 learned) -----------------------------

@@ -53,6 +53,7 @@ COMPARISONS = ("paper", "temperature_matched")
 METRICS = ("kl", "bhattacharyya", "sliced_w2", "mmd2")
 #: Amplification above 1 by less than this is rounding, not instability (as rule sample_metrics).
 STABLE_TOLERANCE = 1e-9
+UNTESTABLE = ("t", "p_value")  # a cell whose KL difference has no spread (both se 0) has no t test
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,10 @@ def entry_settings(settings: SamplingSettings, grid: str) -> SamplingSettings:
     raise ValueError(f"plan grid must be 'stage' or 'authors_analytic', got {grid!r}")
 
 
+# Columns only Euler-Maruyama and splitting samples have a number in (the ODE takes no fixed step).
+FIXED_STEP_ONLY = ("em_amplification",)
+
+
 def sample_one(model, sampler: str, dt_phys: float, coord_shape, n_samples: int, seed: int,
                settings: SamplingSettings, reference: GaussianMixture | None = None, device=None) -> dict:
     """x (n_samples, *coord_shape), mean score evaluations per sample, the code step and the

@@ -24,6 +24,9 @@ from activediff.toy import data as toy
 
 #: Lambda grid of the criterion curves of Fig A8.
 LAMBDA_GRID = np.geomspace(0.01, 30, 120)
+# Columns of speciation times, nan where it never happens (the criterion never turns, the simulated
+# same-basin probability never falls through its level).
+NEVER = ("t_s", "t_sim", "t_sim_se", "t_criterion")
 
 
 def criterion_gap(sde: LinearSDE, lam: float, t):
