@@ -277,7 +277,7 @@ def price(jobs: list[Job], config: dict, cpu_bench: dict | None, gpu_bench: dict
             rate = training_rate(cpu_bench, seeds)
             if done.get("model_iterations") and done.get("core_s"):
                 row["cpu_h"] += work * done["core_s"] / done["model_iterations"] / 3600
-                row["sources"].add("measured")
+                row["sources"].add("measured" if done.get("source") == "benchmark" else "log wall")
             elif rate:
                 row["cpu_h"] += work / rate[0] / 3600
                 row["sources"].add(f"train_mlp_cpu.json {rate[1]}")
