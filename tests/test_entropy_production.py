@@ -54,6 +54,36 @@ def test_stationary_cld_produces_no_entropy_with_odd_velocity_only():
     assert ep.gaussian_entropy_production(sde, 5.0, np.zeros(2), 1.0, parity=(1, 1)) > 1.0
 
 
+@pytest.mark.parametrize("k, tau, Ta", [(1.0, 0.25, 1.0), (0.5, 0.1, 2.0), (1.5, 0.5, 0.7)])
+def test_the_active_process_produces_entropy_at_rest_as_the_hand_formula_says(k, tau, Ta):
+    """eta channel, Tp = 0: stationary covariance by hand (Var eta = Ta/tau, Cov = Var eta/(k + 1/tau),
+    Var x = Cov/k), v_eta = -eta/tau + D (S^{-1} u)_eta, Pi = E[v_eta^2]/D per physical time and
+    coordinate (1 for the defaults), times beta per code time; the transient closed form at a late
+    time reaches it."""
+    beta, dims = 4.0, 2
+    sde = make_sde("active", k=k, tau=tau, Tp=0.0, Ta=Ta, beta=beta)
+    b, D = 1 / tau, Ta / tau**2
+    var_eta = Ta / tau
+    cov = var_eta / (k + b)
+    var_x = cov / k
+    det = var_x * var_eta - cov**2
+    alpha, gamma = -b + D * var_x / det, -D * cov / det  # v_eta = alpha eta + gamma x
+    hand = beta * dims * (alpha**2 * var_eta + 2 * alpha * gamma * cov + gamma**2 * var_x) / D
+    assert np.isclose(ep.stationary_entropy_production(sde, dims), hand, rtol=1e-12)
+    if (k, tau, Ta) == (1.0, 0.25, 1.0):
+        assert np.isclose(hand, beta * dims)  # docs/theory.md 7.2: 1 per physical time and coordinate
+    late = ep.gaussian_entropy_production(sde, 8.0, np.zeros(dims), var_x)  # eta0 stationary: relaxes to rest
+    assert np.isclose(late, hand, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["passive", "cld"])
+def test_equilibrium_processes_produce_no_entropy_at_rest(name):
+    sde = make_sde(name, beta=4.0, **PROCESSES[name])
+    assert abs(ep.stationary_entropy_production(sde, 2)) < 1e-10
+    if name == "cld":  # every channel even: the Hamiltonian part counted as irreversible
+        assert ep.stationary_entropy_production(sde, 2, parity=(1, 1)) > 1.0
+
+
 def test_time_reversal_with_the_exact_score():
     sde = make_sde("passive", beta=4.0, **PROCESSES["passive"])
     mix = two_bumps()

@@ -96,3 +96,19 @@ def test_denoising_claim_from_claim_map_rows():
     parts = {r["claim"]: r["verdict"] for r in claims.denoising_claims(moved, SETTINGS, 5)}
     assert parts["final denoising does not change active samples"] == "contradicted"
     assert parts["final denoising changes passive samples"] == "inconclusive"
+
+
+def test_entropy_claim_names_the_activity_at_rest_in_its_conditions():
+    """Constructed Pi(t): passive decays from its data end, active sits near its stationary rate 8
+    per code time (2 coordinates): active's integral is the larger, mostly its rate at rest."""
+    t = np.geomspace(1e-3, 1.0, 25)
+    rows = [dict(sde=sde, quantity="pi", direction="reverse", score="exact", seed=-1, t_start=ti, t_end=ti,
+                 value=v, se=0.01 * v, window="point")
+            for sde, values in (("passive", 2e-3 / t), ("active", 8.0 + 0 * t)) for ti, v in zip(t, values)]
+    rows += [dict(sde=sde, quantity="pi_stationary", direction="stationary", score="closed_form", seed=-1,
+                  t_start=1.0, t_end=1.0, value=v, se=0.0, window="point") for sde, v in (("passive", 0.0),
+                                                                                        ("active", 8.0))]
+    (row,) = claims.entropy_production_claims(pd.DataFrame(rows), 4000, SETTINGS)
+    assert row["verdict"] == "contradicted" and row["value"] < 0
+    assert "active 7.99, of which 7.99 its stationary rate (8 per code time) x the duration" in row["conditions"]
+    assert "passive 0.014, of which 0 its stationary rate" in row["conditions"]

@@ -115,6 +115,19 @@ def _gaussian_pi(sde: LinearSDE, t: float, q_means: np.ndarray, q_cov: np.ndarra
     return float((second[channels] / np.diag(D)[channels]).sum())
 
 
+def stationary_entropy_production(sde: LinearSDE, dims: int, t: float | None = None, parity=None) -> float:
+    """Pi of the stationary state per code time (at beta(t); default t_max), summed over `dims`
+    coordinates: with p = N(0, S) (S the stationary channel covariance), v = M u with
+    M = beta A_irr + D S^{-1}, and Pi = dims sum_{c noisy} (M S M^T)_cc / D_cc. Zero for passive and
+    for CLD with odd velocity (equilibria); positive for the active process, whose eta is even: its
+    activity produces entropy at rest, and that rate is part of every Pi(t) it reports."""
+    t = sde.t_max if t is None else t
+    D, S = diffusion_coefficient(sde, t), np.asarray(sde.stationary_cov(), dtype=np.float64)
+    M = float(sde.beta(t)) * irreversible_drift_matrix(sde, parity) + D @ np.linalg.inv(S)
+    channels = list(sde.scored_channels)
+    return dims * float((np.diag(M @ S @ M.T)[channels] / np.diag(D)[channels]).sum())
+
+
 def gaussian_entropy_production(sde: LinearSDE, t, data_mean, data_var: float, parity=None) -> np.ndarray:
     """Closed form of Pi(t) for Gaussian data N(data_mean, data_var I) (d = len(data_mean)).
 

@@ -120,7 +120,8 @@ def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: Entr
                    log=None) -> pd.DataFrame:
     """Tidy rows of one process: Pi(t) forward/reverse x exact/learned (+ the closed form for
     Gaussian data of the same mean and covariance); for passive also, per window of the time
-    grid, <exp(-Delta s_tot)>, <Delta s_tot> and int Pi dt, and the two means over the whole range."""
+    grid, <exp(-Delta s_tot)>, <Delta s_tot> and int Pi dt, and the two means over the whole range;
+    and the stationary state's rate (quantity pi_stationary, closed form, at t_max)."""
     parity = cfg.parity(sde)
     coarse = np.geomspace(cfg.t_min, sde.t_max, cfg.n_times)
     refine = cfg.refine
@@ -138,6 +139,9 @@ def entropy_tables(mix: GaussianMixture, sde: LinearSDE, models: dict, cfg: Entr
     closed = ep.gaussian_entropy_production(sde, fine, mix.weights @ mix.means, float(np.trace(cov)) / mix.dim, parity)
     rows.append(pd.DataFrame({"sde": sde.name, "quantity": "pi", "direction": "forward", "score": "gaussian_data",
                               "seed": -1, "t_start": fine, "t_end": fine, "value": closed, "se": 0.0}))
+    rows.append(pd.DataFrame([dict(sde=sde.name, quantity="pi_stationary", direction="stationary", score="closed_form",
+                                   seed=-1, t_start=sde.t_max, t_end=sde.t_max,
+                                   value=ep.stationary_entropy_production(sde, mix.dim, parity=parity), se=0.0)]))
     for s, model in sorted(models.items()):
         rows.append(_pi_rows(sde.name, "forward", "learned", s, fine, ep.forward_rates(sde, mix, model, fine, n, seed,
                                                                                         parity)))

@@ -279,7 +279,10 @@ def entropy_production_claims(table: pd.DataFrame, n_samples: int, settings: Cla
     """Section IV: entropy production along generation lower for the active process: int Pi dt of
     the generative process with the exact score, passive against active (the active value is its
     eta-channel part, the x channel carrying no noise with Tp = 0: a definitional choice). The
-    error is the integral of the per-time errors (the times share trajectories: an upper bound)."""
+    error is the integral of the per-time errors (the times share trajectories: an upper bound).
+    The conditions give each process's stationary rate (pi_stationary rows) times the duration:
+    the active process produces entropy at rest (its eta is even), so that much of its integral is
+    its activity, not its generation; passive and CLD produce none at rest."""
     rev = table[(table["quantity"] == "pi") & (table["direction"] == "reverse") & (table["score"] == "exact")]
     totals = {}
     for sde, sub in rev.groupby("sde"):
@@ -291,9 +294,14 @@ def entropy_production_claims(table: pd.DataFrame, n_samples: int, settings: Cla
         return [unmeasured_row("entropy production along generation lower for active noise", "figD2",
                                "needs the passive and active entropy-production curves (diagnostics.sdes)")]
     t = rev["t_start"]
+    rest = table[table["quantity"] == "pi_stationary"].set_index("sde")["value"]
+    at_rest = "; ".join(f"{sde} {totals[sde].value:.3g}, of which {rest[sde] * (t.max() - t.min()):.3g} its stationary "
+                        f"rate ({rest[sde]:.3g} per code time) x the duration" for sde in ("passive", "active")
+                        if sde in rest.index)
     return [superiority_row("entropy production along generation lower for active noise", "figD2",
                             f"exact score, generative process, t in [{t.min():.3g}, {t.max():.3g}] code; active: "
-                            "eta-channel part only (Tp = 0)", "int Pi dt (passive) - int Pi dt (active)",
+                            "eta-channel part only (Tp = 0)" + (f"; int Pi dt: {at_rest}" if at_rest else ""),
+                            "int Pi dt (passive) - int Pi dt (active)",
                             totals["passive"].minus(totals["active"]), settings)]
 
 
