@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from activediff.io import write_json
 from activediff.ising.mcmc import IsingSamples, generate
 from activediff.ising.validation import IsingValidationError, require_passed, validate_samples
 
@@ -76,3 +77,16 @@ def test_shared_random_numbers_are_caught(share):
         assert report["tests"][2]["z"] > 10
     else:
         assert report["passed"], report["tests"]
+
+
+def test_frozen_lattices_fail_without_an_infinite_z(tmp_path):
+    """All spins up at T = 2: every energy is -2 with no spread, so the energy test fails with z
+    undefined (JSON null, not an infinity JSON cannot hold) and the report is still written."""
+    lattices = np.ones((64, 8, 8), dtype=np.int8)
+    k = np.arange(64)
+    report = validate_samples(IsingSamples(lattices, (k % 16).astype(np.int32), (k // 16).astype(np.int64)), 2.0)
+    energy = next(t for t in report["tests"] if t["name"] == "energy_mean")
+    assert energy["stderr"] == 0 and energy["z"] is None and not energy["passed"] and not report["passed"]
+    assert energy["message"].endswith("with no spread (stderr 0)")
+    write_json(tmp_path / "validation.json", report)
+    assert '"z": null' in (tmp_path / "validation.json").read_text()

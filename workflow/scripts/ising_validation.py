@@ -11,8 +11,9 @@ p = snakemake.params
 samples = load_samples(snakemake.input[0], L=p.L)
 report = validate_samples(samples, p.T, sigma=p.sigma)
 for test in report["tests"]:
-    log.info("%-20s estimate %.6g +- %.2g, reference %.6g, z = %+.2f (limit %g): %s", test["name"],
-             test["estimate"], test["stderr"], test["reference"], test["z"], test["limit"],
+    log.info("%-20s estimate %.6g +- %.2g, reference %.6g, z = %s (limit %g): %s", test["name"],
+             test["estimate"], test["stderr"], test["reference"],
+             "undefined (no spread)" if test["z"] is None else f"{test['z']:+.2f}", test["limit"],
              "pass" if test["passed"] else "FAIL")
 if not report["passed"]:
     if p.on_failure == "record":  # config ising.on_validation_failure: keep the data, flagged

@@ -60,16 +60,15 @@ def _mean_with_error(values, chain, attempts, window_factor):
 
 
 def _z_test(name, estimate, stderr, reference, limit, what):
-    if stderr > 0:
-        z = (estimate - reference) / stderr
-    else:
-        z = 0.0 if estimate == reference else np.inf
-    passed = bool(abs(z) <= limit)
+    """z = (estimate - reference) / stderr against |z| <= limit. Without spread (stderr 0) the
+    estimate passes only if it is the reference, and z is None (JSON null: no number, not inf)."""
+    z = (estimate - reference) / stderr if stderr > 0 else (0.0 if estimate == reference else None)
+    passed = z is not None and bool(abs(z) <= limit)
     out = {"name": name, "estimate": float(estimate), "stderr": float(stderr), "reference": float(reference),
-           "z": float(z), "limit": float(limit), "passed": passed}
+           "z": None if z is None else float(z), "limit": float(limit), "passed": passed}
     if not passed:
-        out["message"] = (f"{what} = {estimate:.6g} +- {stderr:.2g} but the reference is {reference:.6g}: "
-                          f"{abs(z):.1f} standard errors (limit {limit:g})")
+        far = "with no spread (stderr 0)" if z is None else f"{abs(z):.1f} standard errors (limit {limit:g})"
+        out["message"] = f"{what} = {estimate:.6g} +- {stderr:.2g} but the reference is {reference:.6g}: {far}"
     return out
 
 
