@@ -111,5 +111,6 @@ def test_record_of_a_finished_run(tmp_path):
                                "learned_metrics": {"jobs": 1, "threads": 2, "core_s": 130.0, "source": "log",
                                                    "work": float(metrics["n_eval"] * metrics["n_chunks"])}}
     assert measured_seconds(record) == {"train_mlp": (66.0, "measured"), "learned_metrics": (130.0, "log wall")}
+    assert record["started"] == "2026-12-07T03:08:59" and record["wall_minutes"] == 1.2  # 03:08:59 to 03:10:10
     assert load_measured(tmp_path)["rules"] == record["rules"] and record["commit"] is None  # not a git checkout
     assert load_measured(tmp_path / "missing") == {"rules": {}}

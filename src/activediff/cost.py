@@ -175,13 +175,20 @@ def _benchmark_wall(folder: Path) -> dict[str, list[float]]:
     return out
 
 
+STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$", re.M)  # Snakemake's log time stamps
+
+
+def _stamp(text: str) -> datetime.datetime:
+    return datetime.datetime.strptime(re.sub(" +", " ", text), "%a %b %d %H:%M:%S %Y")
+
+
 def _log_jobs(log: Path) -> dict[str, list[tuple[float, int]]]:
     """(wall seconds, threads) of each finished job in a Snakemake log (its start and end stamps;
     Snakemake prints `threads:` only above one), by rule."""
     stamp, rule, job, started, out = None, None, None, {}, {}
     for line in log.read_text(errors="replace").splitlines():
-        if (m := re.fullmatch(r"\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]", line.strip())):
-            stamp = datetime.datetime.strptime(re.sub(" +", " ", m.group(1)), "%a %b %d %H:%M:%S %Y")
+        if (m := STAMP.fullmatch(line.strip())):
+            stamp = _stamp(m.group(1))
         elif (m := re.match(r"^(?:local)?rule (\w+):", line)):
             rule = m.group(1)
         elif (m := re.match(r"^\s+jobid: (\d+)$", line)) and rule:
@@ -208,12 +215,20 @@ def rule_work(config: dict, rule: str) -> float | None:
     return product
 
 
+def _log_span(log: Path) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """The first and the last time stamp of a Snakemake log."""
+    stamps = STAMP.findall(log.read_text(errors="replace"))
+    return (_stamp(stamps[0]), _stamp(stamps[-1])) if stamps else None
+
+
 def record_run(run_dir: Path) -> dict:
     """What a finished run cost, by rule: jobs and core-seconds held (each job's wall time from its
     benchmark file, or from the Snakemake log with the most finished jobs, times its threads from
-    that log), with the work the rule's cost grows with in the run's config.yaml."""
-    logs = sorted(Path(run_dir).glob(".snakemake/log/*.snakemake.log"))
-    logged = max((_log_jobs(log) for log in logs), key=lambda w: sum(map(len, w.values())), default={})
+    that log), with the work the rule's cost grows with in the run's config.yaml, and the start
+    and wall minutes of that log."""
+    logs = {log: _log_jobs(log) for log in sorted(Path(run_dir).glob(".snakemake/log/*.snakemake.log"))}
+    main_log = max(logs, key=lambda f: sum(map(len, logs[f].values())), default=None)
+    logged = logs.get(main_log, {})
     timed = _benchmark_wall(Path(run_dir) / "results" / "benchmarks")
     rules = {}
     for rule in sorted(set(logged) | set(timed)):
@@ -228,8 +243,11 @@ def record_run(run_dir: Path) -> dict:
     for rule in set(WORK_KEYS) & set(rules):
         rules[rule]["work"] = rule_work(config, rule)
     commit = subprocess.run(["git", "-C", str(run_dir), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    span = _log_span(main_log) if main_log else None
     return {"rules": rules, "run_dir": str(Path(run_dir).resolve()),
-            "commit": commit.stdout.strip() if commit.returncode == 0 else None}
+            "commit": commit.stdout.strip() if commit.returncode == 0 else None,
+            "started": span[0].isoformat() if span else None,
+            "wall_minutes": round((span[1] - span[0]).total_seconds() / 60, 1) if span else None}
 
 
 def training_work(config: dict, rule: str, dataset: str | None = None) -> int:
