@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from authors_code import THREAD_VARS  # noqa: E402
+
 DATASET = {"kind": "diamond", "B": 0.5, "std": 0.04}
 SDE = {"k": 1.0, "tau": 0.25, "Tp": 0.0, "Ta": 1.0, "eta0": "stationary", "beta": 4.0}
 SEEDS = (0, 1, 2)
@@ -55,7 +58,7 @@ def workload(iterations: int) -> dict:
 
 def run_copies(copies: int, iterations: int) -> list[dict]:
     """`copies` workers started together; each reports its own seconds."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ, **{var: "1" for var in THREAD_VARS})
     procs = [subprocess.Popen([sys.executable, __file__, "--worker", str(iterations)], stdout=subprocess.PIPE,
                               text=True, env=env) for _ in range(copies)]
     out = []
