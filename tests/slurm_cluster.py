@@ -32,13 +32,7 @@ CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "scancel", "srun")
 DEBIAN_PACKAGES = "slurmctld slurmd slurm-client munge"
 # slurmd wants one existing file per GPU; with TaskPlugin=task/none nothing is done with them.
 PLACEHOLDER_GPU_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/urandom")
-URGENT_NICE = -10  # munged and slurmctld: ahead of everything else for the CPU
-# slurmd, and so every job it starts (PropagatePrioProcess=0, the default: tasks inherit the
-# daemon's nice value): behind the submitting Snakemake and its status queries. On 2 cores with 8
-# configured CPUs, five jobs starting at once beside the local test run starved the plugin's
-# `scontrol show config` past its 10 s (CI, 2026-12-07): it then polled with sacct, which has no
-# database here, and never saw the jobs end.
-JOB_NICE = 10
+URGENT_NICE = -10  # munged and slurmctld: ahead of the jobs (nice 0) for the CPU
 
 
 
@@ -125,11 +119,11 @@ class SlurmCluster:
             self.env["SLURM_CONF"] = str(self.conf)
             self._write_srun_wrapper()
             self._spawn("slurmctld", [self.tools["slurmctld"], "-D", "-c", "-f", str(self.conf)],
-                        nice=URGENT_NICE)
+                        urgent=True)
             self._wait_for(lambda: self._run("scontrol", "ping").stdout.count("UP") > 0,
                            timeout, "slurmctld to answer 'scontrol ping'")
             self._spawn("slurmd", [self.tools["slurmd"], "-D", "-N", "localhost",
-                                   "-f", str(self.conf)], nice=JOB_NICE)
+                                   "-f", str(self.conf)])
             self._wait_for(self._node_idle, timeout, "the node to be idle in sinfo")
         except BaseException:
             self.stop()
@@ -153,7 +147,7 @@ class SlurmCluster:
             f"--key-file={key}", f"--log-file={self.munge_dir / 'munged.log'}",
             f"--pid-file={self.munge_dir / 'munged.pid'}",
             f"--seed-file={self.munge_dir / 'munged.seed'}"],
-            user=munge.pw_uid, group=munge.pw_gid, nice=URGENT_NICE)
+            user=munge.pw_uid, group=munge.pw_gid, urgent=True)
         self._wait_for(self.munge_socket.exists, 20, "munged to create its socket")
 
     def _write_conf(self) -> None:
@@ -222,8 +216,8 @@ class SlurmCluster:
 
     # ---------------------------------------------------------------- helpers
     def _spawn(self, name: str, argv: list[str], user: int | None = None,
-               group: int | None = None, nice: int = 0) -> None:
-        """Start a daemon in the foreground at niceness `nice` (URGENT_NICE, JOB_NICE).
+               group: int | None = None, urgent: bool = False) -> None:
+        """Start a daemon in the foreground; `urgent` ones run at nice URGENT_NICE.
 
         The control plane (munged, slurmctld) must answer while the node's jobs and the local
         run beside them keep both cores busy: the slurm plugin takes `scontrol show config`
@@ -231,8 +225,8 @@ class SlurmCluster:
         sacct, which has no database here. The niceness is set before the daemon starts its
         threads (they inherit it), then the user is dropped, so munged runs as munge."""
         def start() -> None:
-            if nice:
-                os.nice(nice)
+            if urgent:
+                os.nice(URGENT_NICE)
             if group is not None:
                 os.setgroups([])
                 os.setgid(group)
