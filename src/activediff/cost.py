@@ -269,10 +269,15 @@ def load_measured(source: str | Path | None) -> dict:
     return record_run(source) if source.is_dir() else {"rules": {}}
 
 
+def _source_label(rule_record: dict) -> str:
+    """How a recorded rule was timed, as the price table says it: "measured" (benchmark files'
+    wall time) or "log wall" (the log's stamps)."""
+    return "measured" if rule_record.get("source") == "benchmark" else "log wall"
+
+
 def measured_seconds(record: dict) -> dict[str, tuple[float, str]]:
-    """Mean core-seconds per job of each rule of a measured run, with the source ("measured":
-    benchmark files' wall time, "log wall": the log's)."""
-    return {rule: (r["core_s"] / r["jobs"], "measured" if r["source"] == "benchmark" else "log wall")
+    """Mean core-seconds per job of each rule of a measured run, with its source label."""
+    return {rule: (r["core_s"] / r["jobs"], _source_label(r))
             for rule, r in record.get("rules", {}).items() if r.get("jobs")}
 
 
@@ -295,7 +300,7 @@ def price(jobs: list[Job], config: dict, cpu_bench: dict | None, gpu_bench: dict
             rate = training_rate(cpu_bench, seeds)
             if done.get("model_iterations") and done.get("core_s"):
                 row["cpu_h"] += work * done["core_s"] / done["model_iterations"] / 3600
-                row["sources"].add("measured" if done.get("source") == "benchmark" else "log wall")
+                row["sources"].add(_source_label(done))
             elif rate:
                 row["cpu_h"] += work / rate[0] / 3600
                 row["sources"].add(f"train_mlp_cpu.json {rate[1]}")
