@@ -9,6 +9,7 @@ from activediff.diffusion.samplers import (
     reverse_em_samples,
     reverse_time_grid,
     sample_noise,
+    step_major,
     steps_for,
     time_grid,
 )
@@ -26,6 +27,12 @@ def test_samples_do_not_depend_on_batch_size():
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
     tail = reverse_em_samples(sde, fn, (2,), 100, seed=11, dt=0.05, eps=1e-3, first_index=200)
     np.testing.assert_allclose(a[200:], tail, rtol=1e-12, atol=1e-13)
+
+
+def test_step_major_is_the_plain_transpose():
+    draws = np.random.default_rng(0).normal(size=(7, 150, 3))   # 150 steps: blocks of 64 and a rest
+    np.testing.assert_array_equal(step_major(draws), np.ascontiguousarray(draws.transpose(1, 0, 2)))
+    assert step_major(draws[:, 1:]).flags.c_contiguous
 
 
 def test_sample_noise_streams_are_per_sample():

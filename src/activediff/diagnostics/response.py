@@ -37,6 +37,7 @@ import torch
 from activediff.diffusion import philox
 from activediff.diffusion.linalg import cholesky
 from activediff.diffusion.scores import GaussianMixture, exact_score_fn, pushforward
+from activediff.diffusion.samplers import step_major
 from activediff.diffusion.sde import LinearSDE, Passive
 
 F64 = torch.float64
@@ -136,7 +137,7 @@ def simulate(process: StationaryProcess, u0: torch.Tensor, seed: int, indices, n
     while done < n_steps:   # chain i's step noise: sub-stream 1 of its stream, block after block
         m = min(block, n_steps - done)
         z = philox.normals(seed, indices, m * process.dim, stream=1, first=done * process.dim)
-        z = torch.as_tensor(np.ascontiguousarray(z.reshape(len(indices), m, process.dim).transpose(1, 0, 2)))
+        z = torch.as_tensor(step_major(z.reshape(len(indices), m, process.dim)))
         z = z.repeat(1, copies, 1)
         for k in range(m):
             u = process.step(u, z[k])

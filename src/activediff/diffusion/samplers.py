@@ -64,8 +64,18 @@ def sample_noise(seed: int, indices, shape: tuple[int, ...], n_steps: int):
     size = int(np.prod(shape))
     draws = philox.normals(seed, indices, (n_steps + 1) * size).reshape(len(indices), n_steps + 1, size)
     prior = draws[:, 0].reshape((len(indices),) + shape)
-    steps = np.ascontiguousarray(draws[:, 1:].transpose(1, 0, 2)).reshape((n_steps, len(indices)) + shape)
-    return prior, steps
+    return prior, step_major(draws[:, 1:]).reshape((n_steps, len(indices)) + shape)
+
+
+def step_major(draws: np.ndarray, block: int = 64) -> np.ndarray:
+    """(samples, steps, size) -> a contiguous (steps, samples, size) copy, `block` steps at a time.
+    The same numbers as np.ascontiguousarray(draws.transpose(1, 0, 2)), about 20x faster here:
+    the one-pass copy reads a few bytes from each sample's row per step, a page apart, and spent
+    ~1 s of a 7 s, 800-step learned-sampling entry on it (2560 samples)."""
+    out = np.empty((draws.shape[1], draws.shape[0], draws.shape[2]), dtype=draws.dtype)
+    for start in range(0, draws.shape[1], block):
+        out[start:start + block] = draws[:, start:start + block].transpose(1, 0, 2)
+    return out
 
 
 def euler_maruyama(sde: LinearSDE, score_fn: ScoreFn, u_init: torch.Tensor, step_noise: torch.Tensor,
