@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # One-step set-up on Debian 12 / Python 3.11 as root: system tools (GROMACS, SLURM, munge,
-# graphviz) from Debian, then a virtual environment .venv with the pinned Python packages and
+# graphviz; slurmdbd and MariaDB for the SLURM test's accounting) from Debian, then a virtual environment .venv with the pinned Python packages and
 # activediff itself (editable). Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(gromacs slurmctld slurmd slurm-client munge graphviz python3-venv)
+apt_packages=(gromacs slurmctld slurmd slurmdbd slurm-client munge mariadb-server-core mariadb-client-core
+              graphviz python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -1,8 +1,17 @@
-"""A real single-node SLURM cluster on localhost, for tests (Debian slurmctld, slurmd, munge).
+"""A real single-node SLURM cluster on localhost, for tests (Debian slurmctld, slurmd, slurmdbd,
+MariaDB, munge).
 
 Everything lives in private temporary directories: its own munge key and socket, its own
-slurm.conf (pointed to by SLURM_CONF), state, spool, pid and log files, and free TCP ports, so it
-touches no system configuration and cannot collide with another cluster on the same machine.
+slurm.conf and slurmdbd.conf (found through SLURM_CONF), state, spool, pid and log files, its own
+MariaDB data directory and free TCP ports, so it touches no system configuration and cannot
+collide with another cluster on the same machine.
+
+It keeps job accounting (slurmdbd storing in MariaDB), as a production cluster does, so `sacct`
+answers and Snakemake's SLURM plugin polls job states with it, the profile's default. Without
+accounting `sacct` fails at once, and the plugin (2.8.0) tries it whenever `scontrol show config`
+does not answer within 10 s; a status round in which every attempt fails drops the jobs it was
+asked about from Snakemake's active list, so Snakemake waits for them for ever (a CI run,
+2026-12-07: five finished jobs, a hang until the test's 30-minute limit).
 The daemons run in the foreground as children of this process; `stop()` cancels the jobs still
 queued on this cluster and ends exactly the daemons it started, by PID.
 
@@ -27,12 +36,17 @@ import time
 from pathlib import Path
 
 PARTITION = "debug"
-DAEMONS = ("munged", "slurmctld", "slurmd")
-CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "scancel", "srun")
-DEBIAN_PACKAGES = "slurmctld slurmd slurm-client munge"
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
+CLIENTS = ("sbatch", "squeue", "sinfo", "scontrol", "scancel", "srun", "sacct", "sacctmgr",
+           "mariadb-install-db", "mariadb")
+DEBIAN_PACKAGES = ("slurmctld slurmd slurmdbd slurm-client munge mariadb-server-core "
+                   "mariadb-client-core")
+CLUSTER_NAME = "activediff-test"
+DB_NAME = "slurm_acct_db"
+DB_USER = "slurm"
 # slurmd wants one existing file per GPU; with TaskPlugin=task/none nothing is done with them.
 PLACEHOLDER_GPU_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/urandom")
-URGENT_NICE = -10  # munged and slurmctld: ahead of the jobs (nice 0) for the CPU
+URGENT_NICE = -10  # munged, the database and slurmctld: ahead of the jobs (nice 0) for the CPU
 
 
 
@@ -118,6 +132,7 @@ class SlurmCluster:
             self._write_conf()
             self.env["SLURM_CONF"] = str(self.conf)
             self._write_srun_wrapper()
+            self._start_accounting(timeout)
             self._spawn("slurmctld", [self.tools["slurmctld"], "-D", "-c", "-f", str(self.conf)],
                         urgent=True)
             self._wait_for(lambda: self._run("scontrol", "ping").stdout.count("UP") > 0,
@@ -150,13 +165,64 @@ class SlurmCluster:
             user=munge.pw_uid, group=munge.pw_gid, urgent=True)
         self._wait_for(self.munge_socket.exists, 20, "munged to create its socket")
 
+    def _start_accounting(self, timeout: float) -> None:
+        """MariaDB (a fresh data directory, root by socket only, a password user for slurmdbd
+        over TCP), then slurmdbd, then this cluster registered in it (slurmctld refuses to store
+        the jobs of a cluster the database does not know)."""
+        data, socket_path = self.root / "db", self.root / "db.sock"
+        installed = self._run("mariadb-install-db", "--no-defaults", f"--datadir={data}",
+                              "--user=root", "--auth-root-authentication-method=socket",
+                              "--skip-test-db")
+        if installed.returncode != 0:
+            raise ClusterUnavailable("mariadb-install-db failed:\n" + installed.stdout[-2000:]
+                                     + installed.stderr[-2000:])
+        self._spawn("mariadbd", [
+            self.tools["mariadbd"], "--no-defaults", f"--datadir={data}", "--user=root",
+            f"--socket={socket_path}", f"--port={self.db_port}", "--bind-address=127.0.0.1",
+            f"--pid-file={self.root / 'mariadbd.pid'}",
+            f"--log-error={self.root / 'log' / 'mariadbd.log'}",
+            # slurmdbd's recommended minimums (it logs an error below them)
+            "--innodb-buffer-pool-size=128M", "--innodb-lock-wait-timeout=900",
+            "--skip-log-bin"], urgent=True)
+        sql = ("mariadb", "--no-defaults", f"--socket={socket_path}", "--user=root", "-e")
+        self._wait_for(lambda: self._run(*sql, "SELECT 1").returncode == 0, timeout,
+                       "MariaDB to accept connections")
+        self._run(*sql, f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{self.db_password}'; "
+                  f"GRANT ALL ON {DB_NAME}.* TO '{DB_USER}'@'127.0.0.1'", check=True)
+        self._spawn("slurmdbd", [self.tools["slurmdbd"], "-D"], urgent=True)
+        self._wait_for(lambda: self._run("sacctmgr", "-n", "show", "cluster").returncode == 0,
+                       timeout, "slurmdbd to answer 'sacctmgr show cluster'")
+        self._run("sacctmgr", "-i", "add", "cluster", CLUSTER_NAME, check=True)
+
     def _write_conf(self) -> None:
         root = self.root
         for sub in ("state", "spool", "log"):
             (root / sub).mkdir()
+        self.db_port, dbd_port = _free_port(), _free_port()
+        self.db_password = os.urandom(12).hex()
+        # slurmdbd reads slurmdbd.conf beside SLURM_CONF's slurm.conf; it must be private.
+        dbd_conf = root / "slurmdbd.conf"
+        dbd_conf.touch(mode=0o600)
+        dbd_conf.write_text("\n".join([
+            "AuthType=auth/munge",
+            f"AuthInfo=socket={self.munge_socket}",
+            "DbdHost=localhost",
+            f"DbdPort={dbd_port}",
+            "SlurmUser=root",
+            "StorageType=accounting_storage/mysql",
+            "StorageHost=127.0.0.1",
+            f"StoragePort={self.db_port}",
+            f"StorageUser={DB_USER}",
+            f"StoragePass={self.db_password}",
+            f"StorageLoc={DB_NAME}",
+            f"PidFile={root / 'slurmdbd.pid'}",
+            f"LogFile={root / 'log' / 'slurmdbd.log'}",
+            "DebugLevel=info",
+            "",
+        ]))
         self.conf = root / "slurm.conf"
         self.conf.write_text("\n".join([
-            "ClusterName=activediff-test",
+            f"ClusterName={CLUSTER_NAME}",
             "SlurmctldHost=localhost",
             f"SlurmctldPort={_free_port()}",
             f"SlurmdPort={_free_port()}",
@@ -171,10 +237,13 @@ class SlurmCluster:
             "SelectType=select/cons_tres",
             "SelectTypeParameters=CR_Core_Memory",
             "DefMemPerCPU=1024",        # without it a job with no --mem takes the whole node
-            "MinJobAge=3600",           # squeue keeps finished jobs: the plugin's squeue status
+            "MinJobAge=3600",           # finished jobs stay in `scontrol show job` (the test reads them)
             "ReturnToService=2",
             "SchedulerType=sched/backfill",
-            "AccountingStorageType=accounting_storage/none",
+            "AccountingStorageType=accounting_storage/slurmdbd",
+            "AccountingStorageHost=localhost",
+            f"AccountingStoragePort={dbd_port}",
+            f"AccountingStoragePass={self.munge_socket}",   # the munged for slurmdbd connections
             "JobAcctGatherType=jobacct_gather/none",
             "JobCompType=jobcomp/none",
             "GresTypes=gpu",
@@ -210,8 +279,6 @@ class SlurmCluster:
         wrapper = bin_dir / "srun"
         wrapper.write_text(f'#!/bin/sh\nSLURM_CONF="{self.conf}" exec "{self.tools["srun"]}" "$@"\n')
         wrapper.chmod(0o755)
-        # sacct stays on PATH although it only fails here: the slurm plugin runs it to guess an
-        # account at every submission and crashes where it is missing (CI, 2026-12-02).
         self.env["PATH"] = os.pathsep.join([str(bin_dir), self.env.get("PATH", "")])
 
     # ---------------------------------------------------------------- helpers
@@ -219,11 +286,10 @@ class SlurmCluster:
                group: int | None = None, urgent: bool = False) -> None:
         """Start a daemon in the foreground; `urgent` ones run at nice URGENT_NICE.
 
-        The control plane (munged, slurmctld) must answer while the node's jobs and the local
-        run beside them keep both cores busy: the slurm plugin takes `scontrol show config`
-        running past 10 s for a cluster without MinJobAge and switches its status checks to
-        sacct, which has no database here. The niceness is set before the daemon starts its
-        threads (they inherit it), then the user is dropped, so munged runs as munge."""
+        The control plane (munged, MariaDB, slurmdbd, slurmctld) must answer while the node's
+        jobs and the local run beside them keep both cores busy: Snakemake's status checks
+        query it every few seconds. The niceness is set before the daemon starts its threads
+        (they inherit it), then the user is dropped, so munged runs as munge."""
         def start() -> None:
             if urgent:
                 os.nice(URGENT_NICE)

@@ -8,10 +8,10 @@ costs each of its ~130 jobs a Snakemake start inside the job; with the local run
 2 cores that took the local run past its 30-minute limit.
 
 The run uses workflow/profiles/slurm/config.yaml itself, with only what this cluster needs
-changed (partition name, squeue status checks because there is no accounting database, short
-first-check delay, no account (the plugin guesses with sacct, in vain), no retries). It needs
-root and the Debian packages slurmctld, slurmd, slurm-client and munge (envs/setup.sh installs
-them); without them it fails, saying so.
+changed (partition name, short first-check delay, no retries); job states are polled with sacct
+from the cluster's accounting database, the profile's default. It needs root and the Debian
+packages in slurm_cluster.DEBIAN_PACKAGES (envs/setup.sh installs them); without them it fails,
+saying so.
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ def write_test_profile(dest: Path) -> Path:
     profile = slurm_profile()
     profile["default-resources"]["slurm_partition"] = PARTITION
     profile.update({
-        # No accounting database: sacct would never report the jobs as finished.
-        "slurm-status-command": "squeue",
-        # squeue is used only if MinJobAge (3600 s here) >= 3 x this delay.
+        # Jobs here take seconds: the first status check after 1 s, not the profile's 40.
         "slurm-init-seconds-before-status-checks": 1,
         # Keep every job's SLURM log, as evidence and for debugging a failed test.
         "slurm-keep-successful-logs": True,
@@ -85,7 +83,8 @@ def slurm_cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
     """Run .test/config.yaml through SLURM; return the work dir, Snakemake's output and the
-    cluster's record of the jobs (kept for MinJobAge after they end).
+    cluster's record of the jobs (kept for MinJobAge after they end) and the accounting
+    database's (sacct).
 
     The SLURM run goes on in the background while the shared local run (`test_run_dir`) is
     made, if no test has made it yet (conftest.py orders these tests first): the SLURM run
@@ -109,9 +108,8 @@ def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
         log = output.read_text()
         queue = subprocess.run(["squeue", "-t", "all"], env=slurm_cluster.env,
                                capture_output=True, text=True, timeout=30).stdout
-        pytest.fail(f"the SLURM run ran past {SLURM_RUN_TIMEOUT} s "
-                    f"({log.count('Falling back to')} status checks fell back to sacct); "
-                    f"squeue:\n{queue[-3000:]}\n{log[-6000:]}")
+        pytest.fail(f"the SLURM run ran past {SLURM_RUN_TIMEOUT} s; squeue:\n{queue[-3000:]}\n"
+                    f"{log[-6000:]}")
     except BaseException:
         end_process(proc)
         raise
@@ -127,7 +125,12 @@ def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
         jobs[fields["JobId"]] = {"state": fields.get("JobState", ""),
                                  "tres": fields.get("TresPerJob", ""),
                                  "comment": fields.get("Comment", "")}
+    # What sacct, Snakemake's status command, reads from the accounting database.
+    accounted = subprocess.run(["sacct", "-X", "--parsable2", "--noheader", "--starttime",
+                                "now-1days", "--format=JobIdRaw,State"], env=slurm_cluster.env,
+                               capture_output=True, text=True, check=True, timeout=30).stdout
     return {"workdir": workdir, "log": log, "jobs": jobs,
+            "accounting": dict(line.split("|", 1) for line in accounted.splitlines() if line),
             "slurmctld_log": slurm_cluster.slurmctld_log}
 
 
@@ -149,6 +152,8 @@ def test_every_cluster_job_went_through_slurm(slurm_run):
         record = slurm_run["jobs"].get(slurm_id)
         assert record is not None, f"SLURM job {slurm_id} unknown to squeue"
         assert record["state"] == "COMPLETED", f"SLURM job {slurm_id}: {record}"
+        assert slurm_run["accounting"].get(slurm_id) == "COMPLETED", (
+            f"SLURM job {slurm_id} in sacct: {slurm_run['accounting'].get(slurm_id)}")
         assert f"_job_complete: JobId={slurm_id} WEXITSTATUS 0" in slurm_run["slurmctld_log"]
 
 
