@@ -19,7 +19,9 @@ load), per CPU-second (process time; the load averages are recorded):
 - ours: activediff.training.train.train (set-up included, which favours the others).
 - ensemble_M: activediff.training.ensemble.train_ensemble with M seeds (model-iterations, i.e.
   M x iterations, per CPU-second); ensemble_5_vmap the same with stacking "vmap" instead of "bmm".
-- gemm_floor: a step that did only its matrix products: the bound on any trainer of this math.
+- gemm_floor: a step that did only its matrix products: the bound on any trainer of this math;
+  activation_floor: the same step plus the SiLU activations' forward and backward, which every
+  trainer of this network computes too: a tighter bound.
 
     python benchmarks/train_mlp.py --device cpu --authors /tmp/authors  # -> benchmarks/results/train_mlp_cpu.json
     python benchmarks/train_mlp.py --device cuda
@@ -195,12 +197,16 @@ class AuthorsLoop:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def gemm_floor_rate(settings: TrainSettings, sde, device: torch.device, repeats: int = 200) -> float:
+def gemm_floor_rate(settings: TrainSettings, sde, device: torch.device, repeats: int = 200,
+                    activations: bool = False) -> float:
     """Iterations/s of a step that did nothing but its matrix products: per linear layer the
     forward product, the weight gradient and (after the first layer) the input gradient, at the
     training batch size and the network's own layer shapes. No trainer of the same float32 math
-    on this device and thread count can beat it; it bounds any speed-up over the baseline."""
+    on this device and thread count can beat it; it bounds any speed-up over the baseline.
+    With `activations`, also the SiLU after every hidden layer, forward and backward."""
     net = build_score_model(settings, sde, (sde.n_channels, 2), SEED).net.to(device)
+    if activations and not any(isinstance(m, torch.nn.SiLU) for m in net.modules()):
+        raise ValueError("the activation floor assumes a SiLU network")
     shapes = [tuple(m.weight.shape) for m in net.modules() if isinstance(m, torch.nn.Linear)]
     gen = torch.Generator(device=device).manual_seed(0)
     rand = lambda *shape: torch.randn(shape, generator=gen, device=device)  # noqa: E731
@@ -209,7 +215,10 @@ def gemm_floor_rate(settings: TrainSettings, sde, device: torch.device, repeats:
 
     def products():
         for k, (h, w, g) in enumerate(layers):
-            torch.mm(h, w.t())
+            out = torch.mm(h, w.t())
+            if activations and k < len(layers) - 1:
+                torch.nn.functional.silu(out)
+                torch.ops.aten.silu_backward(g, out)
             torch.mm(g.t(), h)
             if k:
                 torch.mm(g, w)
@@ -311,6 +320,8 @@ def main(argv=None):
             authors.close()
 
     floor = statistics.median(gemm_floor_rate(settings, sde, device) for _ in range(args.repeats))
+    act_floor = statistics.median(gemm_floor_rate(settings, sde, device, activations=True)
+                                  for _ in range(args.repeats))
     model = build_score_model(settings, sde, (sde.n_channels, 2), SEED)
     model.net.load_state_dict(ema_o)
     model = model.to(device).eval().requires_grad_(False)
@@ -354,6 +365,13 @@ def main(argv=None):
             "notes": ("Iterations/s of the step's matrix products alone (forward, weight and input "
                       "gradients at batch size and layer shapes; nothing else): an upper bound for any "
                       "trainer of the same float32 math here, ensembles included (per model-iteration)."),
+        },
+        "activation_floor": {
+            "it_per_s": act_floor,
+            "max_ratio_to_authors": act_floor / ref if ref else None,
+            "notes": ("The matrix products plus torch's SiLU forward and backward after every hidden "
+                      "layer: what any trainer of this network computes besides its optimiser, EMA, "
+                      "loss and batch (per model-iteration)."),
         },
         "results_agree": agree,
         "sampling": {"sampler": "euler_maruyama", "steps": args.steps, "samples": n_samples,
