@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-step set-up on Debian 12 / Python 3.11 as root: system tools (GROMACS, SLURM, munge,
-# graphviz; slurmdbd and MariaDB for the SLURM test's accounting) from Debian, then a virtual environment .venv with the pinned Python packages and
-# activediff itself (editable). Idempotent: a second run only checks.
+# graphviz; slurmdbd and MariaDB for the SLURM test's accounting) from Debian, then a virtual
+# environment .venv with the pinned Python packages and activediff itself (editable).
+# Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

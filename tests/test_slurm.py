@@ -47,7 +47,7 @@ def write_test_profile(dest: Path) -> Path:
     profile = slurm_profile()
     profile["default-resources"]["slurm_partition"] = PARTITION
     profile.update({
-        # Jobs here take seconds: the first status check after 1 s, not the profile's 40.
+        # Jobs here take seconds: the first status check after 1 s, not the plugin's 40.
         "slurm-init-seconds-before-status-checks": 1,
         # Keep every job's SLURM log, as evidence and for debugging a failed test.
         "slurm-keep-successful-logs": True,
