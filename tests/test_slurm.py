@@ -32,6 +32,11 @@ from slurm_cluster import PARTITION, ClusterUnavailable, SlurmCluster, stop_proc
 
 PROFILE = Path("workflow/profiles/slurm/config.yaml")
 SLURM_RUN_TIMEOUT = 1800  # seconds, for the SLURM run and the local run beside it
+# Seconds without a line from Snakemake while every job it submitted has ended: it has lost track
+# of them (the plugin polls at least every 180 s). Fails the run long before SLURM_RUN_TIMEOUT.
+STALL_SECONDS = 300
+FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+                "BOOT_FAIL", "DEADLINE", "PREEMPTED"}
 # What the SLURM run makes (12 jobs): Fig A4 (toy data, train_mlp x 3 on the GPU, learned_sample
 # x 3, the figure as a local rule) and one Ising model's samples (MCMC data, its validation,
 # train_ising and sample_ising on the GPU).
@@ -102,14 +107,15 @@ def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         request.getfixturevalue("test_run_dir")
-        returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
+        returncode = wait_watching(proc, output, slurm_cluster.env, deadline)
+    except (subprocess.TimeoutExpired, Stalled) as err:
         end_process(proc)
         log = output.read_text()
         queue = subprocess.run(["squeue", "-t", "all"], env=slurm_cluster.env,
                                capture_output=True, text=True, timeout=30).stdout
-        pytest.fail(f"the SLURM run ran past {SLURM_RUN_TIMEOUT} s; squeue:\n{queue[-3000:]}\n"
-                    f"{log[-6000:]}")
+        why = (f"ran past {SLURM_RUN_TIMEOUT} s" if isinstance(err, subprocess.TimeoutExpired)
+               else str(err))
+        pytest.fail(f"the SLURM run {why}; squeue:\n{queue[-3000:]}\n{log[-6000:]}")
     except BaseException:
         end_process(proc)
         raise
@@ -132,6 +138,37 @@ def slurm_run(request, slurm_cluster, tmp_path_factory, workflow_snapshot):
     return {"workdir": workdir, "log": log, "jobs": jobs,
             "accounting": dict(line.split("|", 1) for line in accounted.splitlines() if line),
             "slurmctld_log": slurm_cluster.slurmctld_log}
+
+
+class Stalled(RuntimeError):
+    """Snakemake stopped reporting although every job it submitted has ended."""
+
+
+def wait_watching(proc: subprocess.Popen, output: Path, env: dict, deadline: float,
+                  stall_seconds: float = STALL_SECONDS, poll: float = 15.0) -> int:
+    """proc's exit code; raises Stalled when every submitted job has ended in SLURM and Snakemake
+    printed nothing for `stall_seconds`, TimeoutExpired at the deadline."""
+    size, quiet_since = -1, time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=max(0.1, min(poll, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+        log = output.read_text()
+        if len(log) != size:
+            size, quiet_since = len(log), time.monotonic()
+            continue
+        submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", log))
+        if not submitted or time.monotonic() - quiet_since < stall_seconds:
+            continue
+        table = subprocess.run(["squeue", "-t", "all", "-h", "-o", "%i %T"], env=env,
+                               capture_output=True, text=True, timeout=30).stdout
+        states = dict(line.split() for line in table.splitlines() if line.strip())
+        if all(states.get(job) in FINAL_STATES for job in submitted):
+            raise Stalled(f"printed nothing for {stall_seconds:g} s after all {len(submitted)} submitted "
+                          "jobs had ended: the slurm plugin lost track of them (a status round "
+                          "whose every query failed drops its jobs)")
 
 
 def end_process(proc: subprocess.Popen) -> None:
