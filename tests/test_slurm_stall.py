@@ -8,19 +8,8 @@ import time
 
 import pytest
 
-from slurm_cluster import ClusterUnavailable, SlurmCluster, stop_process
-from test_slurm import Stalled, wait_watching
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    one = SlurmCluster(root=tmp_path_factory.mktemp("stall_cluster"), cpus=2)
-    try:
-        one.start()
-    except ClusterUnavailable as err:
-        pytest.fail(f"cannot bring up the test SLURM cluster: {err}")
-    yield one
-    one.stop()
+from slurm_cluster import stop_process
+from test_slurm import Stalled, slurm_cluster, wait_watching  # noqa: F401 (a fixture: this module's own cluster)
 
 
 def ended_job(cluster) -> str:
@@ -36,19 +25,19 @@ def ended_job(cluster) -> str:
     pytest.fail(f"probe job {job} did not complete: {state!r}")
 
 
-def test_silence_after_every_job_ended_is_a_stall(cluster, tmp_path):
+def test_silence_after_every_job_ended_is_a_stall(slurm_cluster, tmp_path):
     output = tmp_path / "snakemake.out"
-    output.write_text(f"Job 0 has been submitted with SLURM jobid {ended_job(cluster)} (log: x).\n")
+    output.write_text(f"Job 0 has been submitted with SLURM jobid {ended_job(slurm_cluster)} (log: x).\n")
     silent = subprocess.Popen(["sleep", "600"])
     try:
         with pytest.raises(Stalled, match="lost track"):
-            wait_watching(silent, output, cluster.env, time.monotonic() + 120, stall_seconds=1, poll=0.3)
+            wait_watching(silent, output, slurm_cluster.env, time.monotonic() + 120, stall_seconds=1, poll=0.3)
     finally:
         stop_process(silent, timeout=5)
 
 
-def test_a_run_that_ends_is_not_a_stall(cluster, tmp_path):
+def test_a_run_that_ends_is_not_a_stall(slurm_cluster, tmp_path):
     output = tmp_path / "snakemake.out"
-    output.write_text(f"Job 0 has been submitted with SLURM jobid {ended_job(cluster)} (log: x).\n")
+    output.write_text(f"Job 0 has been submitted with SLURM jobid {ended_job(slurm_cluster)} (log: x).\n")
     quick = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2)"])
-    assert wait_watching(quick, output, cluster.env, time.monotonic() + 120, stall_seconds=30, poll=0.3) == 0
+    assert wait_watching(quick, output, slurm_cluster.env, time.monotonic() + 120, stall_seconds=30, poll=0.3) == 0
