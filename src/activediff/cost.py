@@ -182,11 +182,11 @@ def _stamp(text: str) -> datetime.datetime:
     return datetime.datetime.strptime(re.sub(" +", " ", text), "%a %b %d %H:%M:%S %Y")
 
 
-def _log_jobs(log: Path) -> dict[str, list[tuple[float, int]]]:
-    """(wall seconds, threads) of each finished job in a Snakemake log (its start and end stamps;
-    Snakemake prints `threads:` only above one), by rule."""
+def _log_jobs(text: str) -> dict[str, list[tuple[float, int]]]:
+    """(wall seconds, threads) of each finished job in a Snakemake log's text (its start and end
+    stamps; Snakemake prints `threads:` only above one), by rule."""
     stamp, rule, job, started, out = None, None, None, {}, {}
-    for line in log.read_text(errors="replace").splitlines():
+    for line in text.splitlines():
         if (m := STAMP.fullmatch(line.strip())):
             stamp = _stamp(m.group(1))
         elif (m := re.match(r"^(?:local)?rule (\w+):", line)):
@@ -215,9 +215,9 @@ def rule_work(config: dict, rule: str) -> float | None:
     return product
 
 
-def _log_span(log: Path) -> tuple[datetime.datetime, datetime.datetime] | None:
-    """The first and the last time stamp of a Snakemake log."""
-    stamps = STAMP.findall(log.read_text(errors="replace"))
+def _log_span(text: str) -> tuple[datetime.datetime, datetime.datetime] | None:
+    """The first and the last time stamp of a Snakemake log's text."""
+    stamps = STAMP.findall(text)
     return (_stamp(stamps[0]), _stamp(stamps[-1])) if stamps else None
 
 
@@ -226,9 +226,11 @@ def record_run(run_dir: Path) -> dict:
     benchmark file, or from the Snakemake log with the most finished jobs, times its threads from
     that log), with the work the rule's cost grows with in the run's config.yaml, and the start
     and wall minutes of that log."""
-    logs = {log: _log_jobs(log) for log in sorted(Path(run_dir).glob(".snakemake/log/*.snakemake.log"))}
-    main_log = max(logs, key=lambda f: sum(map(len, logs[f].values())), default=None)
-    logged = logs.get(main_log, {})
+    logs = sorted(Path(run_dir).glob(".snakemake/log/*.snakemake.log"))
+    texts = [log.read_text(errors="replace") for log in logs]
+    jobs = [_log_jobs(text) for text in texts]
+    main = max(range(len(texts)), key=lambda i: sum(map(len, jobs[i].values())), default=None)
+    logged = jobs[main] if main is not None else {}
     timed = _benchmark_wall(Path(run_dir) / "results" / "benchmarks")
     rules = {}
     for rule in sorted(set(logged) | set(timed)):
@@ -243,7 +245,7 @@ def record_run(run_dir: Path) -> dict:
     for rule in set(WORK_KEYS) & set(rules):
         rules[rule]["work"] = rule_work(config, rule)
     commit = subprocess.run(["git", "-C", str(run_dir), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    span = _log_span(main_log) if main_log else None
+    span = _log_span(texts[main]) if main is not None else None
     return {"rules": rules, "run_dir": str(Path(run_dir).resolve()),
             "commit": commit.stdout.strip() if commit.returncode == 0 else None,
             "started": span[0].isoformat() if span else None,
