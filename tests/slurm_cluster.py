@@ -135,11 +135,11 @@ class SlurmCluster:
             self._start_accounting(timeout)
             self._spawn("slurmctld", [self.tools["slurmctld"], "-D", "-c", "-f", str(self.conf)],
                         urgent=True)
-            self._wait_for(lambda: self._run("scontrol", "ping").stdout.count("UP") > 0,
+            self.wait_for(lambda: self._run("scontrol", "ping").stdout.count("UP") > 0,
                            timeout, "slurmctld to answer 'scontrol ping'")
             self._spawn("slurmd", [self.tools["slurmd"], "-D", "-N", "localhost",
                                    "-f", str(self.conf)])
-            self._wait_for(self._node_idle, timeout, "the node to be idle in sinfo")
+            self.wait_for(self._node_idle, timeout, "the node to be idle in sinfo")
         except BaseException:
             self.stop()
             raise
@@ -163,7 +163,7 @@ class SlurmCluster:
             f"--pid-file={self.munge_dir / 'munged.pid'}",
             f"--seed-file={self.munge_dir / 'munged.seed'}"],
             user=munge.pw_uid, group=munge.pw_gid, urgent=True)
-        self._wait_for(self.munge_socket.exists, 20, "munged to create its socket")
+        self.wait_for(self.munge_socket.exists, 20, "munged to create its socket")
 
     def _start_accounting(self, timeout: float) -> None:
         """MariaDB (a fresh data directory, root by socket only, a password user for slurmdbd
@@ -186,12 +186,12 @@ class SlurmCluster:
             # no io_uring/libaio: containers often forbid them, and speed does not matter here
             "--innodb-use-native-aio=0", "--skip-log-bin"], urgent=True)
         sql = ("mariadb", "--no-defaults", f"--socket={socket_path}", "--user=root", "-e")
-        self._wait_for(lambda: self._run(*sql, "SELECT 1").returncode == 0, timeout,
+        self.wait_for(lambda: self._run(*sql, "SELECT 1").returncode == 0, timeout,
                        "MariaDB to accept connections")
         self._run(*sql, f"CREATE USER '{DB_USER}'@'127.0.0.1' IDENTIFIED BY '{self.db_password}'; "
                   f"GRANT ALL ON {DB_NAME}.* TO '{DB_USER}'@'127.0.0.1'", check=True)
         self._spawn("slurmdbd", [self.tools["slurmdbd"], "-D"], urgent=True)
-        self._wait_for(lambda: self._run("sacctmgr", "-n", "show", "cluster").returncode == 0,
+        self.wait_for(lambda: self._run("sacctmgr", "-n", "show", "cluster").returncode == 0,
                        timeout, "slurmdbd to answer 'sacctmgr show cluster'")
         self._run("sacctmgr", "-i", "add", "cluster", CLUSTER_NAME, check=True)
 
@@ -311,7 +311,8 @@ class SlurmCluster:
     def _node_idle(self) -> bool:
         return self._run("sinfo", "-h", "-o", "%t").stdout.strip() == "idle"
 
-    def _wait_for(self, condition, timeout: float, what: str) -> None:
+    def wait_for(self, condition, timeout: float, what: str) -> None:
+        """Poll `condition` until true; ClusterUnavailable if a daemon exits or `timeout` passes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():

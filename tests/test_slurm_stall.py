@@ -15,14 +15,10 @@ from test_slurm import Stalled, slurm_cluster, wait_watching  # noqa: F401 (a fi
 def ended_job(cluster) -> str:
     job = subprocess.run(["sbatch", "--parsable", "--wrap", "true", "-o", "/dev/null"], env=cluster.env,
                          capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        state = subprocess.run(["squeue", "-t", "all", "-h", "-j", job, "-o", "%T"], env=cluster.env,
-                               capture_output=True, text=True, timeout=30).stdout.strip()
-        if state == "COMPLETED":
-            return job
-        time.sleep(0.5)
-    pytest.fail(f"probe job {job} did not complete: {state!r}")
+    state = lambda: subprocess.run(["squeue", "-t", "all", "-h", "-j", job, "-o", "%T"],  # noqa: E731
+                                   env=cluster.env, capture_output=True, text=True, timeout=30).stdout.strip()
+    cluster.wait_for(lambda: state() == "COMPLETED", 60, f"probe job {job} to complete")
+    return job
 
 
 def test_silence_after_every_job_ended_is_a_stall(slurm_cluster, tmp_path):
